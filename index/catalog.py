@@ -1,0 +1,217 @@
+"""The mutable catalogue: stored documents, their chunks, cached embeddings and the quarantine."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ingest.models import Chunk, Document, DocumentMeta, Section
+
+SCHEMA = """
+PRAGMA journal_mode=WAL;
+CREATE TABLE IF NOT EXISTS documents (
+  doc_id TEXT PRIMARY KEY, title TEXT, doc_type TEXT, source TEXT, published TEXT, reviewed TEXT,
+  tags TEXT, filename TEXT, basis TEXT, text TEXT, sections TEXT, content_hash TEXT,
+  origin TEXT, added_at REAL, updated_at REAL);
+CREATE TABLE IF NOT EXISTS chunks (
+  doc_id TEXT, ordinal INTEGER, text TEXT, start INTEGER, "end" INTEGER, heading_path TEXT, page INTEGER,
+  n_tokens INTEGER, PRIMARY KEY (doc_id, ordinal));
+CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key));
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, fingerprint TEXT, doc_ids TEXT);
+CREATE TABLE IF NOT EXISTS quarantine (
+  qid INTEGER PRIMARY KEY AUTOINCREMENT, filename TEXT, origin TEXT, created REAL, report TEXT, documents TEXT);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def doc_to_json(doc: Document) -> str:
+    m = doc.meta
+    return json.dumps({"meta": {**m.__dict__, "tags": list(m.tags)}, "text": doc.text,
+                       "sections": [[s.start, s.end, list(s.heading_path), s.page] for s in doc.sections]})
+
+
+def doc_from_json(data: str) -> Document:
+    d = json.loads(data)
+    meta = DocumentMeta(**{**d["meta"], "tags": tuple(d["meta"]["tags"])})
+    return Document(meta, d["text"], [Section(a, b, tuple(h), p) for a, b, h, p in d["sections"]])
+
+
+class Catalog:
+    """SQLite in KB_HOME/catalog.db; every change bumps a version that generations record."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- state ---------------------------------------------------------------------------------
+    def get_state(self, key: str, default: str = "") -> str:
+        row = self.db.execute("SELECT value FROM state WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_state(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+
+    @property
+    def version(self) -> int:
+        return int(self.get_state("version", "0"))
+
+    def bump(self) -> None:
+        self.set_state("version", str(self.version + 1))
+
+    # -- documents -----------------------------------------------------------------------------
+    def content_hash(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT content_hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def upsert(self, doc: Document, chunks: list[Chunk], origin: str) -> None:
+        m = doc.meta
+        now = time.time()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            old = self.db.execute("SELECT added_at FROM documents WHERE doc_id=?", (m.doc_id,)).fetchone()
+            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (m.doc_id,))
+            self.db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (m.doc_id, m.title, m.doc_type, m.source, m.published, m.reviewed, json.dumps(list(m.tags)),
+                 m.filename, m.basis, doc.text,
+                 json.dumps([[s.start, s.end, list(s.heading_path), s.page] for s in doc.sections]),
+                 doc.content_hash, origin, old[0] if old else now, now))
+            self.db.executemany(
+                'INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)',
+                [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page, c.n_tokens)
+                 for c in chunks])
+            self.bump()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def update_meta(self, doc_id: str, fields: dict) -> bool:
+        allowed = {"title", "doc_type", "source", "published", "reviewed", "tags", "basis"}
+        sets = {k: (json.dumps(list(v)) if k == "tags" else v) for k, v in fields.items() if k in allowed}
+        if not sets:
+            return False
+        cur = self.db.execute(
+            f"UPDATE documents SET {', '.join(f'{k}=?' for k in sets)}, updated_at=? WHERE doc_id=?",
+            (*sets.values(), time.time(), doc_id))
+        if cur.rowcount:
+            self.bump()
+        return bool(cur.rowcount)
+
+    def delete(self, doc_id: str) -> bool:
+        self.db.execute("BEGIN IMMEDIATE")
+        cur = self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        if cur.rowcount:
+            self.bump()
+        self.db.execute("COMMIT")
+        return bool(cur.rowcount)
+
+    def doc_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT doc_id FROM documents ORDER BY doc_id")]
+
+    def iter_documents(self):
+        """Rows of every document with its chunks, in a stable order."""
+        cols = ("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename", "basis",
+                "text", "sections", "content_hash")
+        for row in self.db.execute(f"SELECT {', '.join(cols)} FROM documents ORDER BY doc_id").fetchall():
+            doc = dict(zip(cols, row))
+            doc["tags"] = json.loads(doc["tags"])
+            doc["chunks"] = [
+                {"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p}
+                for o, t, s, e, h, p in self.db.execute(
+                    'SELECT ordinal, text, start, "end", heading_path, page FROM chunks WHERE doc_id=? ORDER BY ordinal',
+                    (doc["doc_id"],))]
+            yield doc
+
+    def load_document(self, doc_id: str) -> Document | None:
+        row = self.db.execute(
+            "SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, basis, text, sections "
+            "FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if not row:
+            return None
+        meta = DocumentMeta(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])), row[7], row[8])
+        return Document(meta, row[9], [Section(a, b, tuple(h), p) for a, b, h, p in json.loads(row[10])])
+
+    def replace_all(self, docs: list[tuple[dict, list[dict]]]) -> None:
+        """Make the catalogue hold exactly these documents (used by rollback)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM documents")
+            self.db.execute("DELETE FROM chunks")
+            self.db.execute("DELETE FROM files")
+            now = time.time()
+            for d, chunks in docs:
+                self.db.execute(
+                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (d["doc_id"], d["title"], d["doc_type"], d["source"], d["published"], d["reviewed"],
+                     json.dumps(d["tags"]), d["filename"], d["basis"], d["text"], d["sections"], d["content_hash"],
+                     "rollback", now, now))
+                self.db.executemany('INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)',
+                                    [(d["doc_id"], c["ordinal"], c["text"], c["start"], c["end"],
+                                      json.dumps(c["heading_path"]), c["page"], 0) for c in chunks])
+            self.bump()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    # -- files (skip unchanged files without parsing) -------------------------------------------
+    def file_entry(self, path: str) -> tuple[str, list[str]] | None:
+        row = self.db.execute("SELECT fingerprint, doc_ids FROM files WHERE path=?", (path,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def set_file(self, path: str, fingerprint: str, doc_ids: list[str]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?)", (path, fingerprint, json.dumps(doc_ids)))
+
+    def has_documents(self, doc_ids: list[str]) -> bool:
+        if not doc_ids:
+            return False
+        q = ",".join("?" * len(doc_ids))
+        return self.db.execute(f"SELECT COUNT(*) FROM documents WHERE doc_id IN ({q})", doc_ids).fetchone()[0] == len(doc_ids)
+
+    # -- embeddings cache ----------------------------------------------------------------------
+    def cached_vectors(self, model: str, keys: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i:i + 500]
+            q = ",".join("?" * len(part))
+            for key, blob in self.db.execute(
+                    f"SELECT key, vector FROM embeddings WHERE model=? AND key IN ({q})", (model, *part)):
+                out[key] = np.frombuffer(blob, dtype="float32")
+        return out
+
+    def store_vectors(self, model: str, items: list[tuple[str, np.ndarray]]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
+                            [(model, k, v.astype("float32").tobytes()) for k, v in items])
+        self.db.execute("COMMIT")
+
+    # -- quarantine ----------------------------------------------------------------------------
+    def quarantine(self, filename: str, origin: str, report: list[dict], docs: list[Document]) -> int:
+        cur = self.db.execute("INSERT INTO quarantine (filename, origin, created, report, documents) VALUES (?,?,?,?,?)",
+                              (filename, origin, time.time(), json.dumps(report),
+                               json.dumps([doc_to_json(d) for d in docs])))
+        return int(cur.lastrowid)
+
+    def quarantined(self) -> list[dict]:
+        return [{"qid": q, "filename": f, "origin": o, "created": c, "reasons": json.loads(r)}
+                for q, f, o, c, r in self.db.execute(
+                    "SELECT qid, filename, origin, created, report FROM quarantine ORDER BY qid")]
+
+    def take_quarantined(self, qid: int) -> tuple[dict, list[Document]] | None:
+        row = self.db.execute("SELECT filename, origin, report, documents FROM quarantine WHERE qid=?", (qid,)).fetchone()
+        if not row:
+            return None
+        return ({"filename": row[0], "origin": row[1], "reasons": json.loads(row[2])},
+                [doc_from_json(d) for d in json.loads(row[3])])
+
+    def drop_quarantined(self, qid: int) -> None:
+        self.db.execute("DELETE FROM quarantine WHERE qid=?", (qid,))

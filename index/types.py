@@ -1,0 +1,126 @@
+"""Result and record types shared by the CLI and the web app, so both print the same JSON."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrictions applied inside retrieval, so a filtered query still fills k results."""
+
+    doc_types: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    date_from: str = ""  # YYYY-MM-DD (inclusive), compared with the publication date
+    date_to: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.doc_types or self.sources or self.tags or self.date_from or self.date_to)
+
+
+@dataclass
+class Hit:
+    """One cited passage: where it comes from and why it ranked."""
+
+    doc_id: str
+    chunk_id: int
+    title: str
+    text: str
+    score: float
+    section: str
+    page: int | None
+    doc_type: str
+    source: str
+    date: str
+    reviewed: str
+    tags: list[str]
+    start: int
+    end: int
+    filename: str = ""
+    highlights: list[list[int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class AnswerSentence:
+    """A verbatim sentence of a cited hit; `hit` is the index into the hits list."""
+
+    text: str
+    hit: int
+
+
+@dataclass
+class SearchResult:
+    query: str
+    generation: str
+    hits: list[Hit]
+    answer: list[AnswerSentence] = field(default_factory=list)
+    mode: str = "hybrid"
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "generation": self.generation,
+            "mode": self.mode,
+            "answer": [asdict(a) for a in self.answer],
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass
+class DocumentRecord:
+    """A stored document as a reader sees it: metadata and its full extracted text."""
+
+    doc_id: str
+    title: str
+    doc_type: str
+    source: str
+    published: str
+    reviewed: str
+    tags: list[str]
+    filename: str
+    basis: str
+    text: str
+    content_hash: str
+    n_chunks: int
+    sections: list[dict] = field(default_factory=list)  # [{"start","end","heading","page"}]
+
+    def to_dict(self, with_text: bool = True) -> dict:
+        d = asdict(self)
+        if not with_text:
+            d.pop("text")
+            d.pop("sections")
+        return d
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # 'added' | 'updated' | 'unchanged' | 'failed' | 'quarantined'
+    doc_ids: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; the CLI prints it and the web upload shows it."""
+
+    documents: int = 0
+    chunks_embedded: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    generation: str = ""
+    files: list[FileOutcome] = field(default_factory=list)
+
+    def summary_dict(self) -> dict:
+        return {
+            "documents": self.documents,
+            "chunks_embedded": self.chunks_embedded,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "quarantined": self.quarantined,
+        }

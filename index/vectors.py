@@ -1,0 +1,84 @@
+"""The vector index: the only module that imports faiss. Exact search when small, HNSW when large."""
+from __future__ import annotations
+
+import hashlib
+
+import faiss
+import numpy as np
+
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+def set_threads(n: int) -> None:
+    """Single queries are fastest on one OpenMP thread here; batch builds may use more."""
+    faiss.omp_set_num_threads(max(1, n))
+
+
+class VectorIndex:
+    """Inner-product search over unit vectors; row i of the build matrix is chunk id i."""
+
+    def __init__(self, index, kind: str):
+        self._index = index
+        self.kind = kind
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, hnsw_threshold: int) -> "VectorIndex":
+        dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 384
+        if len(vectors) >= hnsw_threshold:
+            index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
+            kind = "hnsw"
+        else:
+            index = faiss.IndexFlatIP(dim)
+            kind = "flat"
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype="float32"))
+        return cls(index, kind)
+
+    @property
+    def size(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._index.d)
+
+    def to_bytes(self) -> bytes:
+        return faiss.serialize_index(self._index).tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, kind: str) -> "VectorIndex":
+        index = faiss.deserialize_index(np.frombuffer(data, dtype="uint8"))
+        if kind == "hnsw":
+            faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
+        return cls(index, kind)
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids); `allowed` restricts the search to those ids inside faiss itself."""
+        k = min(k, self.size)
+        if k <= 0:
+            return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
+            selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype="int64"))
+            if self.kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+            else:
+                params = faiss.SearchParameters(sel=selector)
+        elif self.kind == "hnsw" and k > HNSW_EF_SEARCH:
+            params = faiss.SearchParametersHNSW(efSearch=k)
+        scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype="float32"), k, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def reconstruct(self, ids: list[int]) -> np.ndarray:
+        return np.vstack([self._index.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, self.dimension), "float32")
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

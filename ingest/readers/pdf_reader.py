@@ -1,0 +1,108 @@
+"""PDF via pypdf: text per page (page numbers kept); headings from the outline or from larger type."""
+from __future__ import annotations
+
+import io
+import statistics
+from pathlib import Path
+
+from ..errors import CorruptDocument, EncryptedDocument
+from . import RawDocument
+from .sections import SectionBuilder
+
+MAX_PAGES = 2000
+
+
+def _info(reader) -> dict:
+    meta: dict = {}
+    try:
+        info = reader.metadata or {}
+    except Exception:  # noqa: BLE001 - a broken info dictionary must not lose the text
+        return meta
+    for key, name in (("/Title", "title"), ("/Subject", "subject"), ("/Keywords", "tags")):
+        value = info.get(key)
+        if value:
+            meta[name] = str(value)
+    meta.pop("subject", None)
+    return meta
+
+
+def _page_lines(page) -> list[tuple[str, float]]:
+    """Lines of one page with the largest font size seen on each."""
+    lines: list[tuple[str, float]] = []
+    current: list[str] = []
+    size = 0.0
+
+    def visit(text, cm, tm, font_dict, font_size):
+        nonlocal size
+        scale = abs(tm[3]) if tm and tm[3] else 1.0
+        eff = float(font_size or 0) * scale
+        parts = text.split("\n")
+        for i, part in enumerate(parts):
+            if i > 0:
+                lines.append(("".join(current), size))
+                current.clear()
+                size = 0.0
+            if part.strip():
+                current.append(part)
+                size = max(size, eff)
+
+    page.extract_text(visitor_text=visit)
+    if current:
+        lines.append(("".join(current), size))
+    return [(" ".join(t.split()), s) for t, s in lines if t.strip()]
+
+
+def parse(path: Path, data: bytes) -> list[RawDocument]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise EncryptedDocument(str(path), "PDF is encrypted; save an unprotected copy")
+        pages = reader.pages
+        n_pages = len(pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
+        raise CorruptDocument(str(path), f"PDF could not be read ({exc.__class__.__name__}: {str(exc)[:120]})") from exc
+    if n_pages > MAX_PAGES:
+        raise CorruptDocument(str(path), f"PDF has {n_pages} pages, above the {MAX_PAGES}-page limit")
+    meta = _info(reader)
+    outline_titles: set[str] = set()
+    try:
+        def walk(items):
+            for item in items:
+                if isinstance(item, list):
+                    walk(item)
+                else:
+                    outline_titles.add(" ".join(str(item.title).split()))
+        walk(reader.outline)
+    except Exception:  # noqa: BLE001 - an outline is a nicety; broken ones are common
+        outline_titles = set()
+    per_page = []
+    try:
+        for number, page in enumerate(pages, 1):
+            per_page.append((number, _page_lines(page)))
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, ZeroDivisionError) as exc:
+        raise CorruptDocument(str(path), f"PDF page text could not be extracted ({exc.__class__.__name__})") from exc
+    sizes = [s for _, lines in per_page for t, s in lines if s > 0 for _ in range(len(t))]
+    body_size = statistics.median(sizes) if sizes else 0.0
+    heading_sizes = sorted({round(s, 1) for _, lines in per_page for _, s in lines if body_size and s > body_size * 1.15},
+                           reverse=True)
+    sb = SectionBuilder()
+    for number, lines in per_page:
+        para: list[str] = []
+        for text, size in lines:
+            is_heading = text in outline_titles or (
+                round(size, 1) in heading_sizes and len(text) <= 120 and not text.endswith((".", ",", ";")))
+            if is_heading:
+                if para:
+                    sb.para("\n".join(para), page=number)
+                    para = []
+                level = heading_sizes.index(round(size, 1)) + 1 if round(size, 1) in heading_sizes else 2
+                sb.heading(level, text, page=number)
+            else:
+                para.append(text)
+        if para:
+            sb.para("\n".join(para), page=number)
+    title = meta.get("title", "")
+    return [RawDocument(sb.finish(), meta=meta, default_title=title)]

