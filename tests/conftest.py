@@ -1,0 +1,61 @@
+"""Shared fixtures: the real packaged model (loaded once per session) and knowledge bases in tmp_path."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from fixtures import write_all  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embedder import get_embedder
+
+    return get_embedder()
+
+
+@pytest.fixture(scope="session")
+def fixture_dir(tmp_path_factory) -> Path:
+    return write_all(tmp_path_factory.mktemp("fixture-docs"))
+
+
+def make_kb(home: Path, **overrides):
+    from index.kb import KnowledgeBase
+    from kb_settings import Settings
+
+    return KnowledgeBase(Settings.from_env(home=home, **overrides))
+
+
+@pytest.fixture
+def kb_factory(tmp_path):
+    """A fresh knowledge base in tmp_path (the model is shared process-wide)."""
+    def factory(name: str = "kb", **overrides):
+        return make_kb(tmp_path / name, **overrides)
+    return factory
+
+
+@pytest.fixture(scope="session")
+def built_kb_home(tmp_path_factory, fixture_dir, embedder) -> Path:
+    """A KB holding every fixture document; tests copy it rather than change it."""
+    home = tmp_path_factory.mktemp("built") / "kb"
+    kb = make_kb(home)
+    report = kb.ingest_paths([fixture_dir])
+    assert report.failed == 0, report.files
+    return home
+
+
+@pytest.fixture
+def built_kb(built_kb_home, tmp_path):
+    """A private copy of the built KB, safe to change."""
+    home = tmp_path / "kb-copy"
+    shutil.copytree(built_kb_home, home)
+    return make_kb(home)
