@@ -207,6 +207,37 @@ def status(ctx, as_json):
                f"generation {stats['generation']}: {stats['documents']} documents, {stats['chunks']} chunks")
 
 
+@cli.command(name="eval")
+@click.option("--beir", "beir_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). Default: corpus/ questions.")
+@click.option("--split", default="test", show_default=True, help="Which qrels file to score.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("corpus"), show_default=True, help="The corpus whose eval/ question set is scored.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def eval_(ctx, beir_dir, split, mode, corpus_dir, as_json):
+    """nDCG@10, recall and MRR of retrieval on a judged question set (builds or reuses its own KB)."""
+    from dataclasses import replace
+
+    from index.evaluate import beir_set, cache_home, corpus_set, run
+    from index.kb import KnowledgeBase
+
+    settings = _settings(ctx)
+    es = beir_set(beir_dir, split) if beir_dir else corpus_set(corpus_dir)
+    home = cache_home(settings.eval_cache, es)
+    progress = _Progress(sys.stderr.isatty())
+    result = run(KnowledgeBase(replace(settings, home=home)), es, mode, progress=progress)
+    progress.close()
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"{result['set']} ({mode}, {result['queries']} queries, KB in {home})")
+        for key in ("ndcg@10", "recall@5", "recall@10", "recall@100", "mrr@10", "mean_latency_ms"):
+            click.echo(f"  {key:16} {result[key]}")
+
+
 @cli.command()
 def settings():
     """Every setting, its environment variable and default."""

@@ -22,6 +22,7 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_REQUIRE_LOGIN", "0", "1: physicians must log in to search."),
     ("KB_SECRET_KEY", "(generated into $KB_HOME/secret_key)", "Flask session signing key."),
     ("KB_LOG_QUERIES", "0", "1: log query text (off by default for privacy)."),
+    ("KB_EVAL_CACHE", "~/.cache/practice-partner/eval", "Where `kb eval` keeps the knowledge bases it builds."),
     ("KB_WORKERS", "1", "Web server worker processes for `kb serve`."),
     ("KB_THREADS", "8", "Threads per worker process for `kb serve`."),
 ]
@@ -51,6 +52,7 @@ class Settings:
     require_login: bool = False
     secret_key: str = ""
     log_queries: bool = False
+    eval_cache: Path = Path("~/.cache/practice-partner/eval")
     workers: int = 1
     threads: int = 8
     extra: dict = field(default_factory=dict)
@@ -74,6 +76,7 @@ class Settings:
             require_login=_env("KB_REQUIRE_LOGIN", "0") == "1",
             secret_key=_env("KB_SECRET_KEY", ""),
             log_queries=_env("KB_LOG_QUERIES", "0") == "1",
+            eval_cache=Path(_env("KB_EVAL_CACHE", "~/.cache/practice-partner/eval")).expanduser(),
             workers=int(_env("KB_WORKERS", "1")),
             threads=int(_env("KB_THREADS", "8")),
         )

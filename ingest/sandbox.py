@@ -89,17 +89,32 @@ class ParserPool:
         self.close()
 
 
+def _ignored(root: Path) -> list[str]:
+    """Patterns from a folder's `.kbignore` (one glob per line, relative to the folder, '#' comments)."""
+    f = root / ".kbignore"
+    if not f.is_file():
+        return []
+    return [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+
+
 def iter_files(paths: list[Path]) -> list[Path]:
-    """Files under the given paths (folders recursively), sorted, sidecars and hidden files skipped."""
+    """Files under the given paths (folders recursively), sorted; sidecars, hidden and .kbignore'd files skipped."""
+    from fnmatch import fnmatch
+
     from .metadata import is_sidecar
 
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
+            patterns = _ignored(p)
             for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p).parts
-                if f.is_file() and not any(part.startswith(".") for part in rel) and not is_sidecar(f):
-                    out.append(f)
+                rel = f.relative_to(p)
+                if not f.is_file() or any(part.startswith(".") for part in rel.parts) or is_sidecar(f):
+                    continue
+                r = rel.as_posix()
+                if any(fnmatch(r, pat) or r.startswith(pat.rstrip("/") + "/") for pat in patterns):
+                    continue
+                out.append(f)
         else:
             out.append(p)
     return out

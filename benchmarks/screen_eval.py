@@ -1,0 +1,141 @@
+"""Evaluate the privacy screen on the labelled set (tests/privacy/labelled.jsonl).
+
+    .venv/bin/python benchmarks/screen_eval.py [--json] [--data PATH] [--show-errors]
+
+Recall per kind: a planted span counts as found if a finding of the same kind
+overlaps it.  Precision per kind: a finding counts as correct if it overlaps a
+planted span of the same kind.  Also reports planted documents blocked / total
+and clean documents blocked.  Targets (exit status 1 when missed): every planted
+document blocked; recall >= 0.95 per kind (>= 0.85 for NAME); no clean document blocked.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ingest.privacy import KINDS, screen_text  # noqa: E402
+
+DEFAULT_DATA = ROOT / "tests" / "privacy" / "labelled.jsonl"
+RECALL_TARGET = {k: (0.85 if k == "NAME" else 0.95) for k in KINDS}
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def evaluate(docs: list[dict]) -> dict:
+    planted_total = found = 0
+    per_kind = {k: {"planted": 0, "found": 0, "findings": 0, "correct": 0} for k in KINDS}
+    planted_docs = planted_blocked = clean_docs = clean_blocked = 0
+    misses: list[dict] = []
+    false_pos: list[dict] = []
+    t0 = time.perf_counter()
+    chars = 0
+    for doc in docs:
+        text = doc["text"]
+        chars += len(text)
+        report = screen_text(text)
+        spans = doc["spans"]
+        if spans:
+            planted_docs += 1
+            planted_blocked += not report.clean
+        else:
+            clean_docs += 1
+            clean_blocked += not report.clean
+        for s in spans:
+            stat = per_kind.setdefault(s["kind"], {"planted": 0, "found": 0, "findings": 0, "correct": 0})
+            stat["planted"] += 1
+            planted_total += 1
+            if any(f.kind == s["kind"] and _overlaps(f.start, f.end, s["start"], s["end"]) for f in report.findings):
+                stat["found"] += 1
+                found += 1
+            else:
+                got = [f.kind for f in report.findings if _overlaps(f.start, f.end, s["start"], s["end"])]
+                misses.append({"id": doc["id"], "kind": s["kind"], "text": text[s["start"]:s["end"]], "found_as": got,
+                               "context": text[max(0, s["start"] - 40):s["end"] + 20]})
+        for f in report.findings:
+            stat = per_kind.setdefault(f.kind, {"planted": 0, "found": 0, "findings": 0, "correct": 0})
+            stat["findings"] += 1
+            if any(s["kind"] == f.kind and _overlaps(f.start, f.end, s["start"], s["end"]) for s in spans):
+                stat["correct"] += 1
+            else:
+                false_pos.append({"id": doc["id"], "kind": f.kind, "text": text[f.start:f.end],
+                                  "context": text[max(0, f.start - 40):f.end + 20]})
+    elapsed = time.perf_counter() - t0
+    kinds = {}
+    for k, st in per_kind.items():
+        recall = st["found"] / st["planted"] if st["planted"] else None
+        precision = st["correct"] / st["findings"] if st["findings"] else None
+        kinds[k] = {**st, "recall": recall, "precision": precision}
+    failures = []
+    for k, st in kinds.items():
+        if st["recall"] is not None and st["recall"] < RECALL_TARGET.get(k, 0.95):
+            failures.append(f"recall {k} {st['recall']:.3f} < {RECALL_TARGET.get(k, 0.95)}")
+    if planted_blocked != planted_docs:
+        failures.append(f"planted blocked {planted_blocked}/{planted_docs}")
+    if clean_blocked:
+        failures.append(f"clean blocked {clean_blocked}/{clean_docs}")
+    return {
+        "documents": len(docs),
+        "planted_documents": planted_docs,
+        "planted_blocked": planted_blocked,
+        "clean_documents": clean_docs,
+        "clean_blocked": clean_blocked,
+        "spans": planted_total,
+        "spans_found": found,
+        "kinds": kinds,
+        "chars": chars,
+        "seconds": round(elapsed, 4),
+        "targets_met": not failures,
+        "failures": failures,
+        "misses": misses,
+        "false_positives": false_pos,
+    }
+
+
+def _fmt(x: float | None) -> str:
+    return "  -  " if x is None else f"{x:.3f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--show-errors", action="store_true", help="list missed spans and false positives (raw text!)")
+    args = ap.parse_args(argv)
+    res = evaluate(load(args.data))
+    if args.json:
+        out = dict(res)
+        if not args.show_errors:
+            out.pop("misses")
+            out.pop("false_positives")
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"labelled set: {args.data} ({res['documents']} documents, {res['chars']} chars, {res['seconds']}s)")
+        print(f"{'kind':<12} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} {'precision':>9}")
+        for k, st in res["kinds"].items():
+            print(f"{k:<12} {st['planted']:>7} {st['found']:>6} {_fmt(st['recall']):>7} {st['findings']:>8} {_fmt(st['precision']):>9}")
+        print(f"planted documents blocked: {res['planted_blocked']}/{res['planted_documents']}")
+        print(f"clean documents blocked:   {res['clean_blocked']}/{res['clean_documents']}")
+        print("targets met" if res["targets_met"] else "TARGETS MISSED: " + "; ".join(res["failures"]))
+        if args.show_errors:
+            for m in res["misses"]:
+                print("MISS", m["id"], m["kind"], repr(m["text"]), "as", m["found_as"], "|", repr(m["context"]))
+            for f in res["false_positives"]:
+                print("FP  ", f["id"], f["kind"], repr(f["text"]), "|", repr(f["context"]))
+    return 0 if res["targets_met"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

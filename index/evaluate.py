@@ -1,0 +1,108 @@
+"""Retrieval quality on a judged question set (BEIR layout), scored with ranx."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .kb import KnowledgeBase
+from .search import Retriever
+from .types import SearchFilters
+
+METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@100", "mrr@10")
+
+
+@dataclass
+class EvalSet:
+    corpus: list[Path]          # what to ingest
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    name: str
+
+
+def _read_queries(path: Path) -> dict[str, str]:
+    out = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                out[str(row["_id"])] = row["text"]
+    return out
+
+
+def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        for row in reader:
+            if not row or row[0] == "query-id":
+                continue
+            score = int(row[2])
+            if score > 0:
+                out.setdefault(row[0], {})[row[1]] = score
+    return out
+
+
+def beir_set(directory: Path, split: str) -> EvalSet:
+    """A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv; only judged queries are run."""
+    qrels_path = directory / "qrels" / f"{split}.tsv"
+    for p in (directory / "corpus.jsonl", directory / "queries.jsonl", qrels_path):
+        if not p.exists():
+            raise FileNotFoundError(f"{p} is missing: a BEIR folder holds corpus.jsonl, queries.jsonl, qrels/{split}.tsv")
+    qrels = _read_qrels(qrels_path)
+    queries = {q: t for q, t in _read_queries(directory / "queries.jsonl").items() if q in qrels}
+    return EvalSet([directory / "corpus.jsonl"], queries, qrels, f"{directory.name}-{split}")
+
+
+def corpus_set(corpus_dir: Path, held_back: bool | None = None) -> EvalSet:
+    """The shipped corpus and its judged physician questions."""
+    qrels = _read_qrels(corpus_dir / "eval" / "qrels.tsv")
+    queries = {q: t for q, t in _read_queries(corpus_dir / "eval" / "questions.jsonl").items() if q in qrels}
+    return EvalSet([corpus_dir], queries, qrels, "corpus")
+
+
+def cache_home(base: Path, es: EvalSet) -> Path:
+    key = hashlib.sha256("|".join(str(p.resolve()) for p in es.corpus).encode()).hexdigest()[:12]
+    return base / f"{es.name.split('-')[0]}-{key}"
+
+
+def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, progress=None) -> dict:
+    """Ingest (or reuse) the set's corpus, run every query, and score documents by their best chunk."""
+    report = kb.ingest_paths(es.corpus, progress=progress, screen=False)
+    if report.failed:
+        bad = [f"{f.path}: {f.reason}" for f in report.files if f.status == "failed"]
+        raise RuntimeError("evaluation corpus failed to ingest: " + "; ".join(bad[:3]))
+    gen = kb.generation()
+    retriever = Retriever(gen, kb.vocabulary)
+    doc_of = dict(gen.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall())
+    kb.embedder.encode_query("warm up")  # model load is not query latency
+    run_dict: dict[str, dict[str, float]] = {}
+    latencies = []
+    for i, (qid, text) in enumerate(es.queries.items()):
+        t0 = time.perf_counter()
+        qvec = None if mode == "bm25" else kb.embedder.encode_query(text)
+        cands = retriever.retrieve(text, qvec, depth * 3, SearchFilters(), mode)
+        latencies.append(time.perf_counter() - t0)
+        docs: dict[str, float] = {}
+        n = len(cands)
+        for rank, c in enumerate(cands):
+            d = doc_of[c.chunk_id]
+            if d not in docs:
+                docs[d] = float(n - rank)  # rank-based score: ties impossible, best chunk wins
+            if len(docs) == depth:
+                break
+        run_dict[qid] = docs or {"__none__": 0.0}
+        if progress and (i % 25 == 0 or i == len(es.queries) - 1):
+            progress("queries", i + 1, len(es.queries))
+    from ranx import Qrels, Run, evaluate
+
+    scores = evaluate(Qrels(es.qrels), Run(run_dict), list(METRICS), make_comparable=True)
+    out = {m: round(float(scores[m]), 4) for m in METRICS}
+    out["queries"] = len(es.queries)
+    out["mean_latency_ms"] = round(1000 * sum(latencies) / max(1, len(latencies)), 2)
+    out["mode"] = mode
+    out["set"] = es.name
+    return out
