@@ -207,6 +207,82 @@ def status(ctx, as_json):
                f"generation {stats['generation']}: {stats['documents']} documents, {stats['chunks']} chunks")
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def screen(ctx, paths, as_json):
+    """Check files for patient identifiers without ingesting them (exit 0 clean, 1 blocked, 2 errors)."""
+    from ingest.privacy import Allowlist, ScreenConfig
+    from ingest.sandbox import ParserPool
+    from ingest.screening import screen_files
+
+    s = _settings(ctx)
+    config = ScreenConfig.load(Path(s.privacy_patterns) if s.privacy_patterns else None)
+    with ParserPool(s.parse_timeout, s.parse_memory_mb, s.max_file_mb * 1024 * 1024) as pool:
+        results = screen_files(list(paths), pool, Allowlist.load(s.allowlist_path), config)
+    if as_json:
+        click.echo(json.dumps(results))
+    else:
+        for r in results:
+            if r["verdict"] == "error":
+                click.echo(f"error    {r['path']}: {r['error']}")
+                continue
+            click.echo(f"{r['verdict']:8} {r['path']}")
+            for f in r["findings"]:
+                where = f"line {f['line']}" + (f", page {f['page']}" if "page" in f else "")
+                click.echo(f"         {f['kind']:12} {where:18} offsets {f['start']}-{f['end']}  {f['masked']}")
+    if any(r["verdict"] == "error" for r in results):
+        sys.exit(2)
+    sys.exit(1 if any(r["verdict"] == "blocked" for r in results) else 0)
+
+
+@cli.group()
+def quarantine():
+    """Files the privacy screen held back: list, release after review, or drop."""
+
+
+@quarantine.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_guard
+def quarantine_list(ctx, as_json):
+    """Held files with their masked findings."""
+    items = _kb(ctx).quarantine_list()
+    if as_json:
+        click.echo(json.dumps(items))
+        return
+    for q in items:
+        click.echo(f"#{q['qid']} {q['filename']}: {len(q['reasons'])} finding(s)")
+        for f in q["reasons"]:
+            where = f"line {f['line']}" + (f", page {f['page']}" if f.get("page") else "")
+            click.echo(f"    {f['kind']:12} {where:18} {f['masked']}")
+    if not items:
+        click.echo("nothing in quarantine")
+
+
+@quarantine.command(name="release")
+@click.argument("qid", type=int)
+@click.option("--redact", is_flag=True, help="Ingest a copy with each finding replaced by its kind, e.g. [PHONE].")
+@click.pass_context
+@_guard
+def quarantine_release(ctx, qid, redact):
+    """Ingest a held file after review (as is, or redacted)."""
+    report = _kb(ctx).release(qid, redact=redact)
+    click.echo(f"released #{qid}: {report.documents} document(s) stored, {report.chunks_embedded} chunks embedded")
+
+
+@quarantine.command(name="drop")
+@click.argument("qid", type=int)
+@click.pass_context
+@_guard
+def quarantine_drop(ctx, qid):
+    """Discard a held file."""
+    _kb(ctx).drop_quarantined(qid)
+    click.echo(f"dropped #{qid}")
+
+
 @cli.command(name="eval")
 @click.option("--beir", "beir_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). Default: corpus/ questions.")

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key));
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, fingerprint TEXT, doc_ids TEXT);
 CREATE TABLE IF NOT EXISTS quarantine (
-  qid INTEGER PRIMARY KEY AUTOINCREMENT, filename TEXT, origin TEXT, created REAL, report TEXT, documents TEXT);
+  qid INTEGER PRIMARY KEY AUTOINCREMENT, filename TEXT, origin TEXT, created REAL, report TEXT, documents TEXT,
+  fingerprint TEXT);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 """
 
@@ -195,10 +196,17 @@ class Catalog:
         self.db.execute("COMMIT")
 
     # -- quarantine ----------------------------------------------------------------------------
-    def quarantine(self, filename: str, origin: str, report: list[dict], docs: list[Document]) -> int:
-        cur = self.db.execute("INSERT INTO quarantine (filename, origin, created, report, documents) VALUES (?,?,?,?,?)",
-                              (filename, origin, time.time(), json.dumps(report),
-                               json.dumps([doc_to_json(d) for d in docs])))
+    def quarantine(self, filename: str, origin: str, report: list[dict], docs: list[Document],
+                   fingerprint: str = "") -> int:
+        """Hold a file for review; the same unchanged file is held once, not once per ingest."""
+        row = self.db.execute("SELECT qid FROM quarantine WHERE origin=? AND fingerprint=?",
+                              (origin, fingerprint)).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.db.execute(
+            "INSERT INTO quarantine (filename, origin, created, report, documents, fingerprint) VALUES (?,?,?,?,?,?)",
+            (filename, origin, time.time(), json.dumps(report), json.dumps([doc_to_json(d) for d in docs]),
+             fingerprint))
         return int(cur.lastrowid)
 
     def quarantined(self) -> list[dict]:
@@ -207,10 +215,11 @@ class Catalog:
                     "SELECT qid, filename, origin, created, report FROM quarantine ORDER BY qid")]
 
     def take_quarantined(self, qid: int) -> tuple[dict, list[Document]] | None:
-        row = self.db.execute("SELECT filename, origin, report, documents FROM quarantine WHERE qid=?", (qid,)).fetchone()
+        row = self.db.execute("SELECT filename, origin, report, documents, fingerprint FROM quarantine WHERE qid=?",
+                              (qid,)).fetchone()
         if not row:
             return None
-        return ({"filename": row[0], "origin": row[1], "reasons": json.loads(row[2])},
+        return ({"filename": row[0], "origin": row[1], "reasons": json.loads(row[2]), "fingerprint": row[4]},
                 [doc_from_json(d) for d in json.loads(row[3])])
 
     def drop_quarantined(self, qid: int) -> None:

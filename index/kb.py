@@ -254,7 +254,7 @@ class KnowledgeBase:
             docs = [self._redacted(d) for d in docs]
             findings = [f for d in docs for f in self._screen(d)]
         if findings:
-            qid = catalog.quarantine(path.name, origin, findings, docs)
+            qid = catalog.quarantine(path.name, origin, findings, docs, fingerprint)
             report.quarantined += 1
             kinds = sorted({f["kind"] for f in findings})
             return FileOutcome(str(path), "quarantined", [d.meta.doc_id for d in docs],
@@ -452,7 +452,11 @@ class KnowledgeBase:
                 else:
                     report.unchanged += 1
             catalog.drop_quarantined(int(qid))
-            report.files.append(FileOutcome(info["filename"], "released", [d.meta.doc_id for d in docs]))
+            ids = [d.meta.doc_id for d in docs]
+            if info.get("fingerprint"):
+                # a reviewed file is not held again by the next ingest of the same, unchanged file
+                catalog.set_file(info["origin"], info["fingerprint"], ids)
+            report.files.append(FileOutcome(info["filename"], "released", ids))
             report.chunks_embedded = self._publish_if_changed(catalog, None, report)
         return report
 
