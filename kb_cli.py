@@ -315,6 +315,72 @@ def eval_(ctx, beir_dir, split, mode, corpus_dir, as_json):
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=int, help="Worker processes [env KB_WORKERS].")
+@click.option("--threads", type=int, help="Threads per worker [env KB_THREADS].")
+@click.pass_context
+@_guard
+def serve(ctx, host, port, workers, threads):
+    """Serve the web app and JSON API under gunicorn."""
+    from dataclasses import replace
+
+    from webapp import serve as run_server
+
+    s = _settings(ctx)
+    s = replace(s, workers=workers or s.workers, threads=threads or s.threads)
+    click.echo(f"Practice Partner on http://{host}:{port}  (KB {s.home}, {s.workers} worker(s) x {s.threads} threads)")
+    run_server(s, host, port)
+
+
+@cli.group()
+def users():
+    """Curator and admin accounts for the web app."""
+
+
+@users.command(name="add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["curator", "admin"]), default="curator", show_default=True)
+@click.password_option(prompt="Password", confirmation_prompt=True, envvar="KB_NEW_PASSWORD",
+                       help="Prompted; or from KB_NEW_PASSWORD for scripts.")
+@click.pass_context
+@_guard
+def users_add(ctx, name, role, password):
+    """Create an account, or reset its password and role."""
+    from webapp.users import add_user
+
+    try:
+        add_user(_settings(ctx), name, password, role)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"user {name} ({role}) saved")
+
+
+@users.command(name="list")
+@click.pass_context
+@_guard
+def users_list(ctx):
+    """Accounts and their roles."""
+    from webapp.users import list_users
+
+    for u in list_users(_settings(ctx)):
+        click.echo(f"{u['name']:24} {u['role']}")
+
+
+@users.command(name="remove")
+@click.argument("name")
+@click.pass_context
+@_guard
+def users_remove(ctx, name):
+    """Delete an account."""
+    from webapp.users import remove_user
+
+    if not remove_user(_settings(ctx), name):
+        _fail(f"no user named {name!r}")
+    click.echo(f"user {name} removed")
+
+
+@cli.command()
 def settings():
     """Every setting, its environment variable and default."""
     for name, default, meaning in SETTINGS_TABLE:

@@ -138,6 +138,16 @@ def build(home: Path, inp: BuildInput, progress=None) -> str:
     name = next_name(home)
     tmp = root / f".tmp-{name}-{os.getpid()}"
     tmp.mkdir()
+    try:
+        return _build_into(home, root, tmp, name, inp, progress)
+    except (OSError, sqlite3.OperationalError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise KBError(f"could not write generation {name} under {root} ({reason}); the previous generation "
+                      "is still live. Free disk space and run the command again") from exc
+
+
+def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, progress) -> str:
     started = time.time()
     n_chunks = int(inp.vectors.shape[0])
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -174,6 +175,9 @@ class KnowledgeBase:
             catalog = self._catalog()
             try:
                 yield catalog
+            except sqlite3.OperationalError as exc:
+                raise KBError(f"the catalogue in {self.home} could not be written ({exc}); nothing was published, "
+                              "the live generation is unchanged") from exc
             finally:
                 catalog.close()
         finally:

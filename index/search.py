@@ -186,8 +186,11 @@ def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_se
     mem.execute("CREATE VIRTUAL TABLE s USING fts5(body, tokenize='porter unicode61')")
     spans: list[tuple[int, int, int]] = []
     for hi, hit in enumerate(hits[:top_hits]):
+        headings = {hit.title.strip(), *(part.strip() for part in hit.section.split(" › "))}
         for s, e in sentence_spans(hit.text):
-            if len(hit.text[s:e].split()) >= 4:
+            sentence = hit.text[s:e]
+            # headings and titles name a topic; they do not answer a question
+            if len(sentence.split()) >= 4 and sentence.strip() not in headings:
                 spans.append((hi, s, e))
                 mem.execute("INSERT INTO s (rowid, body) VALUES (?, ?)", (len(spans) - 1, hit.text[s:e]))
     try:
