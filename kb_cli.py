@@ -286,7 +286,8 @@ def quarantine_drop(ctx, qid):
 @cli.command(name="eval")
 @click.option("--beir", "beir_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). Default: corpus/ questions.")
-@click.option("--split", default="test", show_default=True, help="Which qrels file to score.")
+@click.option("--split", default=None,
+              help="BEIR: which qrels file (default test). Corpus: all (default), dev or held-back.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
 @click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=Path("corpus"), show_default=True, help="The corpus whose eval/ question set is scored.")
@@ -301,7 +302,10 @@ def eval_(ctx, beir_dir, split, mode, corpus_dir, as_json):
     from index.kb import KnowledgeBase
 
     settings = _settings(ctx)
-    es = beir_set(beir_dir, split) if beir_dir else corpus_set(corpus_dir)
+    try:
+        es = beir_set(beir_dir, split or "test") if beir_dir else corpus_set(corpus_dir, split or "all")
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc), 2)
     home = cache_home(settings.eval_cache, es)
     progress = _Progress(sys.stderr.isatty())
     result = run(KnowledgeBase(replace(settings, home=home)), es, mode, progress=progress)

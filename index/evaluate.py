@@ -57,16 +57,25 @@ def beir_set(directory: Path, split: str) -> EvalSet:
     return EvalSet([directory / "corpus.jsonl"], queries, qrels, f"{directory.name}-{split}")
 
 
-def corpus_set(corpus_dir: Path, held_back: bool | None = None) -> EvalSet:
-    """The shipped corpus and its judged physician questions."""
+CORPUS_SPLITS = ("all", "dev", "held-back")
+HELD_BACK_FROM = 52  # corpus/eval/README.md: q001-q051 develop, q052 onwards are held back from tuning
+
+
+def corpus_set(corpus_dir: Path, split: str = "all") -> EvalSet:
+    """The shipped corpus and its judged physician questions (all, the development part, or the held-back part)."""
+    if split not in CORPUS_SPLITS:
+        raise ValueError(f"the corpus question set has splits {', '.join(CORPUS_SPLITS)}, not {split!r}")
     qrels = _read_qrels(corpus_dir / "eval" / "qrels.tsv")
     queries = {q: t for q, t in _read_queries(corpus_dir / "eval" / "questions.jsonl").items() if q in qrels}
-    return EvalSet([corpus_dir], queries, qrels, "corpus")
+    if split != "all":
+        held = {q for q in queries if int(q.lstrip("q")) >= HELD_BACK_FROM}
+        queries = {q: t for q, t in queries.items() if (q in held) == (split == "held-back")}
+    return EvalSet([corpus_dir], queries, {q: qrels[q] for q in queries}, f"corpus-{split}")
 
 
 def cache_home(base: Path, es: EvalSet) -> Path:
     key = hashlib.sha256("|".join(str(p.resolve()) for p in es.corpus).encode()).hexdigest()[:12]
-    return base / f"{es.name.split('-')[0]}-{key}"
+    return base / f"{es.corpus[0].parent.name if es.corpus[0].is_file() else es.corpus[0].name}-{key}"
 
 
 def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, progress=None) -> dict:

@@ -351,6 +351,13 @@ class KnowledgeBase:
         return name, embedded
 
     def _publish_if_changed(self, catalog: Catalog, progress: Progress | None, report: IngestReport | None = None) -> int:
+        stored = catalog.get_state("chunking")
+        current = json.dumps(self.chunk_params.to_dict(), sort_keys=True)
+        if stored != current:
+            if stored:  # chunks stored under other parameters: bring them all in line first
+                self._rechunk_all(catalog, progress)
+            else:
+                catalog.set_state("chunking", current)
         live = self._live_manifest()
         if live is not None and live.get("catalog_version") == catalog.version and live.get("chunking") == self.chunk_params.to_dict():
             if report is not None:
@@ -387,23 +394,28 @@ class KnowledgeBase:
     def reindex(self, progress: Progress | None = None) -> str:
         """Re-chunk every stored document and publish a fresh generation."""
         with self._writing() as catalog:
-            ids = catalog.doc_ids()
-            if not ids:
+            if not catalog.doc_ids():
                 raise KBEmpty(f"nothing to reindex: the knowledge base at {self.home} holds no documents")
-            for i, doc_id in enumerate(ids):
-                doc = catalog.load_document(doc_id)
-                catalog.db.execute("BEGIN IMMEDIATE")
-                catalog.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-                catalog.db.executemany(
-                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
-                    [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page,
-                      c.n_tokens) for c in self._chunk(doc)])
-                catalog.db.execute("COMMIT")
-                if progress and (i % 50 == 0 or i == len(ids) - 1):
-                    progress("chunking", i + 1, len(ids))
-            catalog.bump()
+            self._rechunk_all(catalog, progress)
             name, _ = self._build(catalog, progress)
             return name
+
+    def _rechunk_all(self, catalog: Catalog, progress: Progress | None) -> None:
+        """Chunk every stored document again with the current parameters (they are recorded per generation)."""
+        ids = catalog.doc_ids()
+        for i, doc_id in enumerate(ids):
+            doc = catalog.load_document(doc_id)
+            catalog.db.execute("BEGIN IMMEDIATE")
+            catalog.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            catalog.db.executemany(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
+                [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page,
+                  c.n_tokens) for c in self._chunk(doc)])
+            catalog.db.execute("COMMIT")
+            if progress and (i % 50 == 0 or i == len(ids) - 1):
+                progress("chunking", i + 1, len(ids))
+        catalog.set_state("chunking", json.dumps(self.chunk_params.to_dict(), sort_keys=True))
+        catalog.bump()
 
     def rollback(self) -> str:
         """Serve the previous generation again, and make the catalogue match it."""

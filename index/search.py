@@ -190,7 +190,7 @@ def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_se
         for s, e in sentence_spans(hit.text):
             sentence = hit.text[s:e]
             # headings and titles name a topic; they do not answer a question
-            if len(sentence.split()) >= 4 and sentence.strip() not in headings:
+            if len(sentence.split()) >= 5 and sentence.strip() not in headings:
                 spans.append((hi, s, e))
                 mem.execute("INSERT INTO s (rowid, body) VALUES (?, ?)", (len(spans) - 1, hit.text[s:e]))
     try:
@@ -215,7 +215,8 @@ def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_se
     for score, rid in scored:
         hi, s, e = spans[rid]
         text = hits[hi].text[s:e]
-        if score < 0.5 * best or text in used:
+        # an answer states something: questions and fragments only get highlighted
+        if score < 0.5 * best or text in used or text.rstrip().endswith("?") or len(text.split()) < 8:
             continue
         answer.append(AnswerSentence(text=text, hit=hi))
         used.add(text)

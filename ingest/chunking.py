@@ -17,7 +17,7 @@ class TokenCounter(Protocol):
 class ChunkParams:
     max_tokens: int = 256      # the model's input limit, special tokens included
     overlap_tokens: int = 32
-    min_section_tokens: int = 24  # smaller sections (a lone heading) join the next one
+    min_section_tokens: int = 64  # smaller sections (a lone heading, a one-line note) join the next one
     reserved_tokens: int = 2   # [CLS] and [SEP]
 
     @property
@@ -63,6 +63,9 @@ def chunk_document(doc: Document, token_spans: Callable[[list[str]], list[list[t
     merged: list[list[tuple[int, int, int, int]]] = []
     carry: list[tuple[int, int, int, int]] = []
     for group in groups:
+        if carry and sections[carry[0][3]].page != sections[group[0][3]].page:
+            merged.append(carry)  # never merge across a page break: the page is part of the citation
+            carry = []
         group = carry + group
         if sum(p[2] for p in group) < params.min_section_tokens and group is not groups[-1]:
             carry = group
