@@ -344,18 +344,19 @@ def users():
 
 @users.command(name="add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["curator", "admin"]), default="curator", show_default=True)
+@click.option("--role", type=click.Choice(["physician", "curator", "admin"]), default="curator", show_default=True,
+              help="physician: may search when KB_REQUIRE_LOGIN=1; curator: manages documents; admin: also audit log.")
 @click.password_option(prompt="Password", confirmation_prompt=True, envvar="KB_NEW_PASSWORD",
                        help="Prompted; or from KB_NEW_PASSWORD for scripts.")
 @click.pass_context
 @_guard
 def users_add(ctx, name, role, password):
     """Create an account, or reset its password and role."""
-    from webapp.users import add_user
+    from webapp.users import UserError, add_user
 
     try:
         add_user(_settings(ctx), name, password, role)
-    except ValueError as exc:
+    except UserError as exc:
         _fail(str(exc))
     click.echo(f"user {name} ({role}) saved")
 

@@ -210,8 +210,12 @@ class KnowledgeBase:
         return True
 
     def ingest_paths(self, paths: list[Path], overrides: dict | None = None, progress: Progress | None = None,
-                     redact: bool = False, screen: bool = True) -> IngestReport:
-        """Read, screen, chunk, embed and publish; unchanged files cost a hash, bad files cost one line."""
+                     redact: bool = False, screen: bool = True, remember_files: bool = True) -> IngestReport:
+        """Read, screen, chunk, embed and publish; unchanged files cost a hash, bad files cost one line.
+
+        remember_files=False is for one-off copies (web uploads in a temporary folder): their paths are not
+        recorded, and unchanged content is still recognised by its hash.
+        """
         overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "", (), [])}
         report = IngestReport()
         with self._writing() as catalog:
@@ -223,14 +227,14 @@ class KnowledgeBase:
                     if progress:
                         progress("reading", i, len(files))
                     report.files.append(self._ingest_file(catalog, parser, path, overrides, over_key, redact,
-                                                          screen, report))
+                                                          screen, report, remember_files))
             if progress:
                 progress("reading", len(files), len(files))
             report.chunks_embedded = self._publish_if_changed(catalog, progress, report)
         return report
 
     def _ingest_file(self, catalog, parser, path: Path, overrides, over_key, redact, screen,
-                     report: IngestReport) -> FileOutcome:
+                     report: IngestReport, remember: bool = True) -> FileOutcome:
         origin = str(path.resolve())
         try:
             if not path.exists():
@@ -244,7 +248,7 @@ class KnowledgeBase:
             h.update(over_key.encode())
             h.update(str(redact).encode())
             fingerprint = h.hexdigest()
-            known = catalog.file_entry(origin)
+            known = catalog.file_entry(origin) if remember else None
             if known and known[0] == fingerprint and catalog.has_documents(known[1]):
                 report.unchanged += len(known[1])
                 return FileOutcome(str(path), "unchanged", known[1])
@@ -264,10 +268,12 @@ class KnowledgeBase:
             return FileOutcome(str(path), "quarantined", [d.meta.doc_id for d in docs],
                                f"privacy screen found {len(findings)} possible identifier(s) ({', '.join(kinds)}); "
                                f"held as quarantine #{qid} for review")
-        stored = 0
+        stored = existed = 0
         for doc in docs:
+            was_there = catalog.content_hash(doc.meta.doc_id) is not None
             if self._store(catalog, doc, origin):
                 stored += 1
+                existed += was_there
             else:
                 report.unchanged += 1
         report.documents += stored
@@ -275,8 +281,9 @@ class KnowledgeBase:
         if known:
             for old in set(known[1]) - set(new_ids):
                 catalog.delete(old)
-        catalog.set_file(origin, fingerprint, new_ids)
-        status = "added" if not known else ("updated" if stored else "unchanged")
+        if remember:
+            catalog.set_file(origin, fingerprint, new_ids)
+        status = "unchanged" if not stored else ("updated" if existed else "added")
         return FileOutcome(str(path), status, new_ids)
 
     def _redacted(self, doc: Document) -> Document:

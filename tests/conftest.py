@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fixtures import write_all  # noqa: E402
+from fixtures import make_kb, write_all  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +26,6 @@ def embedder():
 @pytest.fixture(scope="session")
 def fixture_dir(tmp_path_factory) -> Path:
     return write_all(tmp_path_factory.mktemp("fixture-docs"))
-
-
-def make_kb(home: Path, **overrides):
-    from index.kb import KnowledgeBase
-    from kb_settings import Settings
-
-    return KnowledgeBase(Settings.from_env(home=home, **overrides))
 
 
 @pytest.fixture

@@ -122,3 +122,11 @@ def write_all(folder: Path) -> Path:
     write_docx(folder / "neuro.docx")
     (folder / "neuro.meta.yaml").write_text("id: fx-neuro\ntype: guideline\nsource: Fixture Programme\n")
     return folder
+
+
+def make_kb(home: Path, **overrides):
+    """A KnowledgeBase on `home` with default settings (the model is shared process-wide)."""
+    from index.kb import KnowledgeBase
+    from kb_settings import Settings
+
+    return KnowledgeBase(Settings.from_env(home=home, **overrides))

@@ -27,7 +27,7 @@ def test_kill_during_reindex(built_kb_home, tmp_path, stage):
     after = gens.read_current(home)
     # before the swap the old generation is live; after it, the new one is complete
     assert (after == before) if stage != "after-swap" else (after > before)
-    from conftest import make_kb
+    from fixtures import make_kb
 
     kb = make_kb(home)
     assert kb.search("how fast can I taper opioids", k=3).hits[0].doc_id == "fx-taper"

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..errors import MetadataError
 from ..metadata import split_front_matter
 from . import RawDocument
-from .sections import SectionBuilder
+from .sections import SectionBuilder, join_wrapped
 from .textutil import decode
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -30,6 +30,8 @@ def parse(path: Path, data: bytes) -> list[RawDocument]:
         meta, body, _ = split_front_matter(text)
     except MetadataError as exc:
         raise MetadataError(str(path), exc.reason) from exc
+    except (ValueError, RecursionError) as exc:  # PyYAML builds dates eagerly: 'published: 2021-02-30' -> ValueError
+        raise MetadataError(str(path), f"front matter holds a value that cannot be read ({exc})") from exc
     sb = SectionBuilder()
     para: list[str] = []
     title = ""
@@ -37,7 +39,7 @@ def parse(path: Path, data: bytes) -> list[RawDocument]:
 
     def end_para() -> None:
         if para:
-            sb.para("\n".join(para))
+            sb.para(join_wrapped(para))
             para.clear()
 
     for raw in body.split("\n"):

@@ -1,7 +1,25 @@
 """Turn a flat stream of headings and paragraphs into blocks with heading paths."""
 from __future__ import annotations
 
+import re
+
 from ..models import Block
+
+_LINE_START = re.compile(r"^\s*([-*+•▪◦]\s|\d{1,3}[.)]\s|[A-Za-z][.)]\s|\|)")
+
+
+def join_wrapped(lines: list[str]) -> str:
+    """Join the lines of one paragraph: a soft wrap becomes a space; a list item or table row keeps its break."""
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if out and not _LINE_START.match(line) and not out[-1].startswith("|") and "|" not in line[:1]:
+            out[-1] = out[-1] + " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 class SectionBuilder:

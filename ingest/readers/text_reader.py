@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from . import RawDocument
-from .sections import SectionBuilder
+from .sections import SectionBuilder, join_wrapped
 from .textutil import decode
 
 
@@ -18,7 +18,7 @@ def parse(path: Path, data: bytes) -> list[RawDocument]:
 
     def end_para() -> None:
         if para:
-            sb.para("\n".join(para))
+            sb.para(join_wrapped(para))
             para.clear()
 
     i = 0

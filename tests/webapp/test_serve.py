@@ -1,0 +1,77 @@
+"""`kb serve` plumbing: gunicorn configuration, and one real gunicorn run whose access log hides query text."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from kb_settings import Settings
+from webapp import gunicorn_options, make_gunicorn_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gunicorn_options_from_settings(tmp_path):
+    s = Settings(home=tmp_path, workers=3, threads=5, secret_key="x")
+    opts = gunicorn_options(s, "0.0.0.0", 8123)
+    assert opts["bind"] == "0.0.0.0:8123"
+    assert (opts["workers"], opts["threads"], opts["worker_class"], opts["preload_app"]) == (3, 5, "gthread", False)
+    assert "%(U)s" in opts["access_log_format"] and "%(r)s" not in opts["access_log_format"]
+    assert "%(q)s" not in opts["access_log_format"]
+
+
+def test_gunicorn_application_object(tmp_path):
+    app = make_gunicorn_app(Settings(home=tmp_path, workers=2, threads=4, secret_key="x"), "127.0.0.1", 8124)
+    assert app.cfg.workers == 2 and app.cfg.threads == 4
+    assert app.cfg.worker_class_str == "gthread" and app.cfg.preload_app is False
+    assert app.cfg.bind == ["127.0.0.1:8124"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_gunicorn_and_keeps_queries_out_of_logs(web_kb_home, tmp_path):
+    import shutil
+
+    home = tmp_path / "served"
+    shutil.copytree(web_kb_home, home)
+    port = _free_port()
+    code = ("import sys; sys.path.insert(0, %r)\n"
+            "from kb_settings import Settings\nfrom webapp import serve\n"
+            "if __name__ == '__main__':\n"
+            "    serve(Settings.from_env(home=%r, workers=1, threads=2), '127.0.0.1', %d)\n") % (str(ROOT), str(home), port)
+    script = tmp_path / "run_server.py"
+    script.write_text(code)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_SECRET_KEY": ""}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            cwd=str(tmp_path))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        status = None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=60) as r:
+                    status = r.status
+                    break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+        with urllib.request.urlopen(base + "/?q=confidentialwordxyz+oxycodone", timeout=60) as r:
+            assert r.status == 200 and "Content-Security-Policy" in r.headers
+        with urllib.request.urlopen(base + "/api/search?q=confidentialwordxyz", timeout=60) as r:
+            assert r.headers["X-KB-Generation"]
+        assert (home / "secret_key").exists() and oct((home / "secret_key").stat().st_mode & 0o777) == "0o600"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    log = out.decode(errors="replace")
+    assert '"GET /healthz"' in log or "GET /healthz" in log, log[-2000:]
+    assert "confidentialwordxyz" not in log

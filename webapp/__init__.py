@@ -1,0 +1,209 @@
+"""Practice Partner web app: application factory and the gunicorn entry point used by `kb serve`."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from kb_settings import Settings
+
+csrf = CSRFProtect()
+
+ALLOWED_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+log = logging.getLogger("webapp")
+
+
+def load_secret_key(settings: Settings) -> str:
+    """Use the configured key, else one generated once into KB_HOME/secret_key (0600) so all workers agree."""
+    if settings.secret_key:
+        return settings.secret_key
+    home = Path(settings.home)
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "secret_key"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=home, prefix=".secret_key.")
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, secrets.token_hex(32).encode())
+            os.close(fd)
+            try:
+                os.link(tmp, path)  # atomic and fails if another worker won the race
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it so a new key is generated")
+    return key
+
+
+def wants_json() -> bool:
+    """API and health routes answer errors in JSON; pages answer in HTML."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, message: str) -> Any:
+    """One place that renders an error as JSON or as a page, with the right status."""
+    if wants_json():
+        return jsonify({"error": message}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _install_rate_limits(app: Flask) -> Limiter:
+    """A Limiter per app (flask-limiter keeps its state on the object), wrapped around the limited views."""
+    lim = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"], default_limits=[])
+
+    def no_query() -> bool:
+        return not request.args.get("q", "").strip()
+
+    wraps = [
+        ("auth.login", app.config["LOGIN_RATE_LIMIT"], {"methods": ["POST"]}),
+        ("search.index", app.config["SEARCH_RATE_LIMIT"], {"exempt_when": no_query}),
+        ("search.api_search", app.config["SEARCH_RATE_LIMIT"], {}),
+    ]
+    for endpoint, limit, kwargs in wraps:
+        app.view_functions[endpoint] = lim.limit(limit, **kwargs)(app.view_functions[endpoint])
+    app.extensions["kb_limiter"] = lim
+    return lim
+
+
+def create_app(settings: Settings | None = None, kb: Any | None = None, test_config: dict | None = None) -> Flask:
+    """Build the app; the KnowledgeBase is created once here (per worker) and loads its model lazily."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=load_secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_file_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=False,
+        DATABASE=str(Path(settings.home) / "webapp.db"),
+        SEARCH_RATE_LIMIT="60/minute",
+        LOGIN_RATE_LIMIT="10/minute",
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False  # keep the key order of result.to_dict(), like `kb search --json`
+    if kb is None:
+        from index.kb import KnowledgeBase  # imported here: nothing heavy at import time
+
+        kb = KnowledgeBase(settings)
+    app.extensions["kb"] = kb
+    app.extensions["kb_settings"] = settings
+
+    from . import db
+
+    db.init_app(app)
+    csrf.init_app(app)
+
+    from . import auth, curate, search
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(curate.bp)
+    _install_rate_limits(app)
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"require_login": settings.require_login}
+
+    @app.after_request
+    def _security_headers(resp: Response) -> Response:
+        """Every response gets the same strict headers; no inline script exists anywhere."""
+        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.errorhandler(413)
+    def _too_large(_e: Exception) -> Any:
+        return error_response(
+            413, f"The upload is larger than the {settings.max_file_mb} MB limit (KB_MAX_FILE_MB). "
+            "Upload fewer or smaller files."
+        )
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e: CSRFError) -> Any:
+        return error_response(400, f"The form expired or was not sent from this site ({e.description}). "
+                              "Go back, reload the page and try again.")
+
+    @app.errorhandler(429)
+    def _rate(_e: Exception) -> Any:
+        return error_response(429, "Too many requests; wait a minute and try again.")
+
+    @app.errorhandler(404)
+    def _nf(_e: Exception) -> Any:
+        return error_response(404, "Not found.")
+
+    @app.errorhandler(405)
+    def _method(_e: Exception) -> Any:
+        return error_response(405, "Method not allowed.")
+
+    @app.errorhandler(500)
+    def _ise(_e: Exception) -> Any:
+        return error_response(500, "Internal error; the operator can find details in the server log.")
+
+    return app
+
+
+
+def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
+    """Gunicorn settings: gthread workers, no preload (one model per worker), access log without query strings."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": settings.workers,
+        "threads": settings.threads,
+        "worker_class": "gthread",
+        "preload_app": False,
+        "timeout": 300,
+        "accesslog": "-",
+        # %(U)s is the path without the query string, so search text never reaches the log.
+        "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "errorlog": "-",
+    }
+
+
+def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
+    """Build the gunicorn application object (separate from running it so tests can inspect its config)."""
+    from gunicorn.app.base import BaseApplication
+
+    class PracticePartnerServer(BaseApplication):
+        """Runs create_app() in each worker after fork, so each worker loads the model once."""
+
+        def __init__(self) -> None:
+            self.options = gunicorn_options(settings, host, port)
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return create_app(settings)
+
+    return PracticePartnerServer()
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the web app under gunicorn until interrupted (used by `kb serve`)."""
+    make_gunicorn_app(settings, host, port).run()

@@ -1,0 +1,395 @@
+"""Curator area: upload, edit, delete, re-index, quarantine, feedback report and the admin's audit CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import (Blueprint, Flask, Response, current_app, flash, g, redirect, render_template, request,
+                   url_for)
+from werkzeug.utils import secure_filename
+
+from index.errors import DocumentNotFound, KBError, KBLocked
+
+from . import ALLOWED_SUFFIXES, error_response
+from .auth import role_required
+from .db import audit, connect, get_db, now
+from .render import doc_type_label, parse_date, review_status
+
+bp = Blueprint("curate", __name__, url_prefix="/curate")
+log = logging.getLogger("webapp.curate")
+
+DOC_TYPES = ("guideline", "echo-case", "other")
+LOCKED_MESSAGE = "Another change to the knowledge base is in progress (write lock held); try again in a moment."
+
+
+def kb() -> Any:
+    return current_app.extensions["kb"]
+
+
+@bp.before_request
+@role_required("curator")
+def _guard() -> None:
+    """Every /curate route needs at least the curator role."""
+    return None
+
+
+def _tags(raw: str) -> list[str]:
+    return [t.strip() for t in (raw or "").split(",") if t.strip()]
+
+
+def _metadata_from_form(form: Any, *, allow_title: bool) -> tuple[dict, list[str]]:
+    """Validated metadata overrides from a form; blank fields are left to the document's own metadata."""
+    errors: list[str] = []
+    out: dict[str, Any] = {}
+    doc_type = form.get("doc_type", "").strip()
+    if doc_type:
+        if doc_type not in DOC_TYPES:
+            errors.append(f"Document type must be one of {', '.join(DOC_TYPES)}.")
+        else:
+            out["doc_type"] = doc_type
+    for key in ("source", "title") if allow_title else ("source",):
+        value = form.get(key, "").strip()
+        if value:
+            out[key] = value[:300]
+    for key, label in (("published", "Publication date"), ("reviewed", "Last-reviewed date")):
+        value = form.get(key, "").strip()
+        if value:
+            if parse_date(value) is None:
+                errors.append(f"{label} must be written YYYY-MM-DD.")
+            else:
+                out[key] = value
+    tags = _tags(form.get("tags", ""))
+    if tags:
+        out["tags"] = tags
+    return out, errors
+
+
+@bp.route("/")
+def home() -> Any:
+    """Dashboard: what is live and where to go next."""
+    try:
+        stats = kb().stats()
+        stats_error = None
+    except KBError as e:
+        stats, stats_error = None, str(e)
+    jobs = get_db().execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 5").fetchall()
+    return render_template("curate/home.html", stats=stats, stats_error=stats_error, jobs=jobs)
+
+
+# ---------------------------------------------------------------- upload
+
+
+def _safe_upload_name(original: str, taken: set[str]) -> tuple[str | None, str]:
+    """A safe, unique file name keeping the suffix (the reader dispatches on it), or None and the reason."""
+    name = secure_filename(original or "")
+    suffix = Path(name).suffix.lower()
+    if not name or not Path(name).stem:
+        return None, "the file name is empty or unusable"
+    if suffix not in ALLOWED_SUFFIXES:
+        return None, f"files of type '{suffix or 'none'}' are not accepted (allowed: {', '.join(ALLOWED_SUFFIXES)})"
+    stem = Path(name).stem[:100]
+    candidate, i = f"{stem}{suffix}", 1
+    while candidate.lower() in taken:
+        i += 1
+        candidate = f"{stem}-{i}{suffix}"
+    taken.add(candidate.lower())
+    return candidate, ""
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload() -> Any:
+    """Upload files with shared metadata, ingest them, and report what happened to each file."""
+    if request.method == "GET":
+        return render_template("curate/upload.html", doc_types=DOC_TYPES, form={}, outcomes=None, errors=[])
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    overrides, errors = _metadata_from_form(request.form, allow_title=len(files) == 1)
+    if not files:
+        errors.append("Choose at least one file to upload.")
+    redact = request.form.get("redact") == "1"
+    outcomes: list[dict] = []
+    if errors:
+        return render_template("curate/upload.html", doc_types=DOC_TYPES, form=request.form, outcomes=None,
+                               errors=errors), 400
+    tmp = Path(tempfile.mkdtemp(prefix="kb-upload-"))
+    try:
+        taken: set[str] = set()
+        paths: list[Path] = []
+        originals: dict[str, str] = {}
+        for f in files:
+            safe, reason = _safe_upload_name(f.filename or "", taken)
+            if safe is None:
+                outcomes.append({"filename": f.filename, "status": "rejected", "reason": reason, "doc_ids": [],
+                                 "findings": []})
+                audit(g.user, "upload_rejected", detail=f"{secure_filename(f.filename or '')}: {reason}")
+                continue
+            dest = tmp / safe
+            f.save(dest)
+            paths.append(dest)
+            originals[safe] = f.filename or safe
+        report = None
+        if paths:
+            try:
+                report = kb().ingest_paths(paths, overrides or None, redact=redact, remember_files=False)
+            except KBLocked:
+                errors.append(LOCKED_MESSAGE)
+            except KBError as e:
+                errors.append(f"The upload could not be ingested: {e}")
+        if report is not None:
+            quarantine = _quarantine_by_filename()
+            for fo in report.files:
+                base = Path(fo.path).name
+                shown = originals.get(base, base)
+                findings = quarantine.get(base, []) if fo.status == "quarantined" else []
+                outcomes.append({"filename": shown, "status": fo.status, "reason": fo.reason,
+                                 "doc_ids": fo.doc_ids, "findings": findings})
+                audit(g.user, "upload", target=",".join(fo.doc_ids), detail=f"{fo.status}: {secure_filename(shown)}")
+            flash(f"Upload finished: {report.documents} document(s) added or updated, {report.failed} failed, "
+                  f"{report.quarantined} quarantined.")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    status = 409 if errors and not outcomes else 200
+    return render_template("curate/upload.html", doc_types=DOC_TYPES, form={}, outcomes=outcomes,
+                           errors=errors), status
+
+
+def _quarantine_by_filename() -> dict[str, list[dict]]:
+    """Masked findings per quarantined file name, to show next to the upload outcome."""
+    try:
+        items = kb().quarantine_list()
+    except KBError:
+        return {}
+    out: dict[str, list[dict]] = {}
+    for item in items:
+        out.setdefault(Path(item.get("filename", "")).name, []).extend(item.get("reasons", []))
+    return out
+
+
+# ---------------------------------------------------------------- documents
+
+
+@bp.route("/documents")
+def documents() -> Any:
+    """All documents, filtered by a title or id substring."""
+    needle = request.args.get("q", "").strip()
+    try:
+        docs = kb().list_documents()
+        error = None
+    except KBError as e:
+        docs, error = [], str(e)
+    if needle:
+        low = needle.lower()
+        docs = [d for d in docs if low in d.doc_id.lower() or low in (d.title or "").lower()]
+    docs.sort(key=lambda d: (d.title or d.doc_id).lower())
+    rows = [{"doc": d, "type_label": doc_type_label(d.doc_type), "review": review_status(d.published, d.reviewed)}
+            for d in docs]
+    return render_template("curate/documents.html", rows=rows, needle=needle, error=error)
+
+
+def _get_doc_or_404(doc_id: str) -> Any:
+    try:
+        return kb().get_document(doc_id)
+    except DocumentNotFound:
+        return None
+
+
+@bp.route("/documents/<path:doc_id>/edit", methods=["GET", "POST"])
+def edit(doc_id: str) -> Any:
+    """Edit title, type, source, dates and tags; the KB publishes a new generation."""
+    doc = _get_doc_or_404(doc_id)
+    if doc is None:
+        return error_response(404, f"No document has the id '{doc_id}'.")
+    errors: list[str] = []
+    if request.method == "POST":
+        fields, errors = _metadata_from_form(request.form, allow_title=True)
+        # Dates and tags may be cleared on purpose, so the edit form sends them even when blank.
+        for key in ("published", "reviewed"):
+            if not request.form.get(key, "").strip():
+                fields[key] = ""
+        fields["tags"] = _tags(request.form.get("tags", ""))
+        if not request.form.get("title", "").strip():
+            errors.append("Title cannot be empty.")
+        if not errors:
+            current = {"title": doc.title, "doc_type": doc.doc_type, "source": doc.source,
+                       "published": doc.published, "reviewed": doc.reviewed, "tags": list(doc.tags)}
+            changed = {k: v for k, v in fields.items() if current.get(k) != v}
+            if not changed:
+                flash("Nothing changed.")
+                return redirect(url_for("curate.documents"))
+            try:
+                kb().update_metadata(doc_id, **changed)
+            except KBLocked:
+                errors.append(LOCKED_MESSAGE)
+            except KBError as e:
+                errors.append(str(e))
+            else:
+                audit(g.user, "edit", target=doc_id, detail="fields: " + ",".join(sorted(changed)))
+                flash(f"Saved changes to {doc_id} ({', '.join(sorted(changed))}).")
+                return redirect(url_for("curate.documents"))
+    form = request.form if request.method == "POST" else {
+        "title": doc.title, "doc_type": doc.doc_type, "source": doc.source, "published": doc.published,
+        "reviewed": doc.reviewed, "tags": ", ".join(doc.tags)}
+    return render_template("curate/edit.html", doc=doc, form=form, errors=errors, doc_types=DOC_TYPES), \
+        (400 if errors else 200)
+
+
+@bp.route("/documents/<path:doc_id>/delete", methods=["GET", "POST"])
+def delete(doc_id: str) -> Any:
+    """GET asks for confirmation (works without JavaScript); POST removes the document."""
+    doc = _get_doc_or_404(doc_id)
+    if doc is None:
+        return error_response(404, f"No document has the id '{doc_id}'.")
+    if request.method == "GET":
+        return render_template("curate/delete.html", doc=doc)
+    try:
+        kb().remove(doc_id)
+    except KBLocked:
+        flash(LOCKED_MESSAGE)
+        return redirect(url_for("curate.documents"))
+    except KBError as e:
+        return error_response(409, str(e))
+    audit(g.user, "delete", target=doc_id)
+    flash(f"Deleted {doc_id}.")
+    return redirect(url_for("curate.documents"))
+
+
+# ---------------------------------------------------------------- re-index in the background
+
+
+def _run_job(app: Flask, job_id: int, knowledge_base: Any) -> None:
+    """Thread body: run kb.reindex, writing throttled progress into webapp.db so any worker can show it."""
+    conn = connect(app.config["DATABASE"])
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        t = time.monotonic()
+        if t - last[0] < 0.3 and done < total:
+            return
+        last[0] = t
+        conn.execute("UPDATE jobs SET stage = ?, done = ?, total = ? WHERE id = ?", (stage, done, total, job_id))
+
+    try:
+        generation = knowledge_base.reindex(progress=progress)
+        conn.execute("UPDATE jobs SET state = 'done', result = ?, finished = ? WHERE id = ?",
+                     (f"Published generation {generation}.", now(), job_id))
+    except KBLocked:
+        conn.execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ?",
+                     (LOCKED_MESSAGE, now(), job_id))
+    except Exception as e:  # noqa: BLE001 - the status page must say what happened
+        log.exception("re-index job %s failed", job_id)
+        conn.execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ?",
+                     (f"Re-index failed: {type(e).__name__}: {e}"[:1000], now(), job_id))
+    finally:
+        conn.close()
+
+
+@bp.route("/reindex", methods=["POST"])
+def reindex() -> Any:
+    """Start a full re-index in a background thread and send the curator to its status page."""
+    db = get_db()
+    running = db.execute("SELECT id FROM jobs WHERE kind = 'reindex' AND state = 'running' "
+                         "ORDER BY id DESC LIMIT 1").fetchone()
+    if running:
+        flash("A re-index is already running.")
+        return redirect(url_for("curate.job", job_id=running["id"]))
+    cur = db.execute("INSERT INTO jobs (kind, user, state, stage, started) VALUES ('reindex', ?, 'running', "
+                     "'starting', ?)", (g.user, now()))
+    job_id = int(cur.lastrowid)
+    audit(g.user, "reindex", detail=f"job {job_id}")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=_run_job, args=(app, job_id, kb()), name=f"kb-reindex-{job_id}", daemon=True).start()
+    return redirect(url_for("curate.job", job_id=job_id))
+
+
+@bp.route("/jobs/<int:job_id>")
+def job(job_id: int) -> Any:
+    """Job status; refreshes itself with <meta http-equiv=refresh> while running (no JavaScript)."""
+    row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        return error_response(404, f"No job {job_id}.")
+    pct = int(100 * row["done"] / row["total"]) if row["total"] else 0
+    return render_template("curate/job.html", job=row, pct=pct)
+
+
+# ---------------------------------------------------------------- feedback report, quarantine, audit
+
+
+@bp.route("/feedback")
+def feedback_report() -> Any:
+    """Results physicians marked not helpful, grouped by document, most complaints first."""
+    db = get_db()
+    groups = db.execute(
+        "SELECT doc_id, COUNT(*) AS n, MAX(created) AS latest FROM feedback WHERE verdict = 'not_helpful' "
+        "GROUP BY doc_id ORDER BY n DESC, latest DESC").fetchall()
+    helpful = {r["doc_id"]: r["n"] for r in db.execute(
+        "SELECT doc_id, COUNT(*) AS n FROM feedback WHERE verdict = 'helpful' GROUP BY doc_id")}
+    try:
+        titles = {d.doc_id: d.title for d in kb().list_documents()}
+    except KBError:
+        titles = {}
+    report = []
+    for grp in groups:
+        entries = db.execute(
+            "SELECT created, query, chunk_id, generation FROM feedback WHERE verdict = 'not_helpful' AND doc_id = ? "
+            "ORDER BY created DESC LIMIT 50", (grp["doc_id"],)).fetchall()
+        report.append({"doc_id": grp["doc_id"], "title": titles.get(grp["doc_id"], ""), "n": grp["n"],
+                       "helpful": helpful.get(grp["doc_id"], 0), "entries": entries,
+                       "exists": grp["doc_id"] in titles})
+    return render_template("curate/feedback.html", report=report)
+
+
+@bp.route("/quarantine")
+def quarantine() -> Any:
+    """Documents the privacy screen held back, with masked findings only."""
+    try:
+        items = kb().quarantine_list()
+        error = None
+    except KBError as e:
+        items, error = [], str(e)
+    return render_template("curate/quarantine.html", items=items, error=error)
+
+
+@bp.route("/quarantine/<int:qid>/release", methods=["POST"])
+def release(qid: int) -> Any:
+    """Release a quarantined document (optionally redacting the findings) into the index."""
+    redact = request.form.get("redact") == "1"
+    try:
+        report = kb().release(qid, redact=redact)
+    except KBLocked:
+        flash(LOCKED_MESSAGE)
+        return redirect(url_for("curate.quarantine"))
+    except (KBError, ValueError) as e:
+        flash(f"Could not release {qid}: {e}")
+        return redirect(url_for("curate.quarantine"))
+    doc_ids = [d for fo in report.files for d in fo.doc_ids]
+    audit(g.user, "release_redacted" if redact else "release", target=",".join(doc_ids), detail=f"quarantine {qid}")
+    flash(f"Released {qid}: {', '.join(doc_ids) or 'no documents'}"
+          f"{' (findings redacted)' if redact else ''}.")
+    return redirect(url_for("curate.quarantine"))
+
+
+def _csv_cell(value: Any) -> str:
+    """Neutralise spreadsheet formulas (=, +, -, @) in a user-controlled cell."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.route("/audit.csv")
+@role_required("admin")
+def audit_csv() -> Response:
+    """The whole audit log as CSV, for admins only."""
+    rows = get_db().execute("SELECT created, user, action, target, detail FROM audit ORDER BY id").fetchall()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["time_utc", "user", "action", "target_doc", "detail"])
+    for r in rows:
+        w.writerow([_csv_cell(r[k]) for k in ("created", "user", "action", "target", "detail")])
+    audit(g.user, "audit_download")
+    return Response(buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=audit.csv"})

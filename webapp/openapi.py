@@ -1,0 +1,191 @@
+"""OpenAPI 3.0 description of the JSON API; tests validate live responses against these schemas."""
+from __future__ import annotations
+
+from typing import Any
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string", "description": "What went wrong, for a person to read."}},
+}
+
+HIT = {
+    "type": "object",
+    "required": ["doc_id", "chunk_id", "title", "text", "score", "section", "page", "doc_type", "source", "date",
+                 "reviewed", "tags", "start", "end", "highlights"],
+    "properties": {
+        "doc_id": _STR,
+        "chunk_id": _INT,
+        "title": _STR,
+        "text": {"type": "string", "description": "The cited passage (document text[start:end])."},
+        "score": {"type": "number"},
+        "section": {"type": "string", "description": "Heading path of the passage."},
+        "page": {"type": "integer", "nullable": True},
+        "doc_type": {"type": "string", "description": "echo-case | guideline | other"},
+        "source": _STR,
+        "date": {"type": "string", "description": "Publication date, YYYY-MM-DD or empty."},
+        "reviewed": {"type": "string", "description": "Last-reviewed date, YYYY-MM-DD or empty."},
+        "tags": {"type": "array", "items": _STR},
+        "start": {"type": "integer", "description": "Offset of the passage in the document text."},
+        "end": _INT,
+        "filename": _STR,
+        "highlights": {
+            "type": "array",
+            "description": "[start, end] offsets into `text` of the query-matching words.",
+            "items": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2},
+        },
+    },
+}
+
+SEARCH_RESULT = {
+    "type": "object",
+    "required": ["query", "generation", "mode", "answer", "hits"],
+    "properties": {
+        "query": _STR,
+        "generation": {"type": "string", "description": "The index generation that answered."},
+        "mode": {"type": "string", "enum": ["hybrid", "dense", "bm25"]},
+        "answer": {
+            "type": "array",
+            "description": "Extractive answer: verbatim sentences of cited hits.",
+            "items": {
+                "type": "object",
+                "required": ["text", "hit"],
+                "properties": {"text": _STR, "hit": {"type": "integer", "description": "Index into `hits`."}},
+            },
+        },
+        "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+    },
+}
+
+DOCUMENT = {
+    "type": "object",
+    "required": ["doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename", "basis",
+                 "text", "content_hash", "n_chunks", "sections"],
+    "properties": {
+        "doc_id": _STR, "title": _STR, "doc_type": _STR, "source": _STR, "published": _STR, "reviewed": _STR,
+        "tags": {"type": "array", "items": _STR}, "filename": _STR, "basis": _STR,
+        "text": {"type": "string", "description": "Full extracted text; hit offsets refer to it."},
+        "content_hash": _STR, "n_chunks": _INT,
+        "sections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["start", "end", "heading"],
+                "properties": {"start": _INT, "end": _INT, "heading": _STR,
+                               "page": {"type": "integer", "nullable": True}},
+            },
+        },
+    },
+}
+
+HEALTH = {
+    "type": "object",
+    "required": ["status", "generation", "documents", "chunks"],
+    "properties": {"status": {"type": "string", "enum": ["ok"]}, "generation": _STR, "documents": _INT,
+                   "chunks": _INT},
+}
+
+
+def _err(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(description: str, schema: str, headers: dict | None = None) -> dict:
+    out: dict[str, Any] = {"description": description,
+                           "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def _list_param(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "style": "form", "explode": True, "schema": {"type": "array", "items": {"type": "string"}}}
+
+
+def openapi_document() -> dict:
+    """Built on request (it is small) so it always matches the code."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Practice Partner API",
+            "version": "1.0.0",
+            "description": "Search over chronic pain / opioid guidance and de-identified Project ECHO case "
+                           "recommendations. Content supports professional judgement; it is not patient-specific "
+                           "advice. When KB_REQUIRE_LOGIN=1 every route except /healthz needs a logged-in "
+                           "session (401 otherwise).",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "summary": "Search the knowledge base (same JSON as `kb search --json`).",
+                    "operationId": "search",
+                    "parameters": [
+                        {"name": "q", "in": "query", "required": True, "description": "The question (1-500 chars).",
+                         "schema": {"type": "string", "minLength": 1, "maxLength": 500}},
+                        {"name": "k", "in": "query", "required": False, "description": "Number of hits.",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
+                        _list_param("type", "Document type filter (echo-case, guideline, other); repeatable."),
+                        _list_param("source", "Source organisation filter; repeatable."),
+                        _list_param("tag", "Topic tag filter; repeatable."),
+                        {"name": "from", "in": "query", "required": False,
+                         "description": "Earliest publication date (inclusive).",
+                         "schema": {"type": "string", "format": "date"}},
+                        {"name": "to", "in": "query", "required": False,
+                         "description": "Latest publication date (inclusive).",
+                         "schema": {"type": "string", "format": "date"}},
+                        {"name": "mode", "in": "query", "required": False,
+                         "schema": {"type": "string", "enum": ["hybrid", "dense", "bm25"], "default": "hybrid"}},
+                    ],
+                    "responses": {
+                        "200": _ok("Ranked hits and an extractive answer.", "SearchResult",
+                                   {"X-KB-Generation": {"description": "Generation that answered.",
+                                                        "schema": {"type": "string"}}}),
+                        "400": _err("Missing, empty or oversized query, or a bad k, date or mode."),
+                        "401": _err("Login required (KB_REQUIRE_LOGIN=1)."),
+                        "429": _err("Rate limit exceeded."),
+                        "503": _err("Nothing has been indexed yet, or the index is unavailable."),
+                    },
+                }
+            },
+            "/api/documents/{doc_id}": {
+                "get": {
+                    "summary": "A document's metadata, full text and sections.",
+                    "operationId": "getDocument",
+                    "parameters": [{"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _ok("The document.", "Document"),
+                        "401": _err("Login required (KB_REQUIRE_LOGIN=1)."),
+                        "404": _err("No document has this id."),
+                        "503": _err("The index is unavailable."),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness and the live generation's size.",
+                    "operationId": "health",
+                    "responses": {
+                        "200": _ok("Serving.", "Health"),
+                        "503": _err("Nothing has been indexed yet, or the index is unavailable."),
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This document.",
+                    "operationId": "openapi",
+                    "responses": {"200": {"description": "OpenAPI 3.0 document.",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {"Error": ERROR, "Hit": HIT, "SearchResult": SEARCH_RESULT, "Document": DOCUMENT,
+                        "Health": HEALTH},
+        },
+    }

@@ -1,0 +1,41 @@
+-- Web app state in KB_HOME/webapp.db: accounts, physician feedback, curator audit log, background jobs.
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('physician', 'curator', 'admin')),
+    created TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    query_hash TEXT NOT NULL,
+    query TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    chunk_id INTEGER NOT NULL,
+    generation TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('helpful', 'not_helpful'))
+);
+CREATE INDEX IF NOT EXISTS feedback_doc ON feedback (doc_id, verdict);
+
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    user TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+    stage TEXT NOT NULL DEFAULT '',
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL DEFAULT 0,
+    result TEXT NOT NULL DEFAULT '',
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL DEFAULT ''
+);

@@ -1,0 +1,283 @@
+"""Physician pages (search, document view, feedback) and the JSON API over the same KnowledgeBase."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import Any
+
+from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
+
+from index.errors import DocumentNotFound, KBEmpty, KBError, QueryError
+from index.types import SearchFilters
+
+from . import error_response
+from .auth import _safe_next, reader_required
+from .db import get_db, now
+from .openapi import openapi_document
+from .render import doc_type_label, parse_date, passage_split, review_status, segments
+
+bp = Blueprint("search", __name__)
+log = logging.getLogger("webapp.search")
+
+MAX_QUERY = 500
+MAX_K = 50
+DEFAULT_K = 10
+MODES = ("hybrid", "dense", "bm25")  # as index.search.MODES (not imported: it pulls numpy)
+DOC_TYPES = ("guideline", "echo-case", "other")
+EXAMPLES = (
+    "how fast can I taper oxycodone 120 mg/day?",
+    "bup micro induction from 90 MME oxy",
+    "UDT negative for prescribed opioid",
+    "naloxone kit counselling for a patient on long-term opioids",
+)
+EMPTY_MESSAGE = "The knowledge base is empty: a curator needs to add documents before anything can be searched."
+
+_facets_lock = threading.Lock()
+
+
+class BadRequest(ValueError):
+    """A request parameter a user can fix; shown as a 400 with the message."""
+
+
+def kb() -> Any:
+    """The per-worker KnowledgeBase created in create_app."""
+    return current_app.extensions["kb"]
+
+
+def parse_k(raw: str | None) -> int:
+    """k must be a whole number from 1 to MAX_K."""
+    if raw is None or raw == "":
+        return DEFAULT_K
+    try:
+        k = int(raw)
+    except ValueError:
+        raise BadRequest(f"k must be a whole number from 1 to {MAX_K}") from None
+    if not 1 <= k <= MAX_K:
+        raise BadRequest(f"k must be a whole number from 1 to {MAX_K}")
+    return k
+
+
+def parse_query(raw: str | None) -> str:
+    """Reject missing, blank and oversized queries before they reach the index."""
+    q = (raw or "").strip()
+    if not q:
+        raise BadRequest("the query (q) is missing or empty")
+    if len(q) > MAX_QUERY:
+        raise BadRequest(f"the query is longer than {MAX_QUERY} characters")
+    return q
+
+
+def parse_filters(args: Any) -> SearchFilters:
+    """type/source/tag may repeat; from/to are YYYY-MM-DD publication-date bounds."""
+
+    def many(name: str) -> tuple[str, ...]:
+        return tuple(v.strip() for v in args.getlist(name) if v and v.strip())
+
+    date_from = (args.get("from") or "").strip()
+    date_to = (args.get("to") or "").strip()
+    for label, value in (("from", date_from), ("to", date_to)):
+        if value and parse_date(value) is None:
+            raise BadRequest(f"'{label}' must be a date written YYYY-MM-DD")
+    if date_from and date_to and date_from > date_to:
+        raise BadRequest("'from' is after 'to'")
+    return SearchFilters(doc_types=many("type"), sources=many("source"), tags=many("tag"),
+                         date_from=date_from, date_to=date_to)
+
+
+def parse_mode(raw: str | None) -> str:
+    mode = (raw or "hybrid").strip() or "hybrid"
+    if mode not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}")
+    return mode
+
+
+def _log_query(q: str, result_gen: str, n: int) -> None:
+    """Query text reaches the log only when the operator opted in with KB_LOG_QUERIES=1."""
+    if current_app.extensions["kb_settings"].log_queries:
+        log.info("search generation=%s hits=%d q=%r", result_gen, n, q)
+
+
+def facets() -> dict:
+    """Sources and tags for the filter controls, cached per generation so each page view stays cheap."""
+    cache = current_app.extensions.setdefault("kb_facets", {})
+    try:
+        gen = kb().stats()["generation"]
+    except KBError:
+        return {"sources": [], "tags": []}
+    with _facets_lock:
+        if cache.get("generation") != gen:
+            if hasattr(kb(), "facets"):
+                found = kb().facets()
+                sources, tags = list(found.get("sources", [])), list(found.get("tags", []))
+            else:
+                docs = kb().list_documents()
+                sources = sorted({d.source for d in docs if d.source})
+                tags = sorted({t for d in docs for t in (d.tags or [])})
+            cache.update(generation=gen, sources=sources, tags=tags)
+        return {"sources": cache["sources"], "tags": cache["tags"]}
+
+
+def hit_view(i: int, hit: Any) -> dict:
+    """Everything a result card shows, computed in Python so the template only escapes and prints."""
+    return {
+        "n": i + 1,
+        "hit": hit,
+        "segments": segments(hit.text, hit.highlights),
+        "type_label": doc_type_label(hit.doc_type),
+        "review": review_status(hit.date, hit.reviewed),
+        "doc_url": url_for("search.document", doc_id=hit.doc_id, start=hit.start, end=hit.end,
+                           _anchor="passage"),
+    }
+
+
+@bp.route("/")
+@reader_required
+def index() -> Any:
+    """The physician's page: one question box, an extractive answer with citations, ranked source cards."""
+    args = request.args
+    q = args.get("q", "").strip()
+    form = {
+        "q": q, "type": args.get("type", ""), "source": args.get("source", ""), "tag": args.get("tag", ""),
+        "from": args.get("from", ""), "to": args.get("to", ""),
+    }
+    result = None
+    error = None
+    status = 200
+    hits: list[dict] = []
+    answer: list[dict] = []
+    if q:
+        try:
+            q = parse_query(q)
+            filters = parse_filters(args)
+            k = parse_k(args.get("k"))
+            result = kb().search(q, k=k, filters=filters)
+            _log_query(q, result.generation, len(result.hits))
+            hits = [hit_view(i, h) for i, h in enumerate(result.hits)]
+            answer = [{"text": a.text, "n": a.hit + 1} for a in result.answer if 0 <= a.hit < len(hits)]
+        except BadRequest as e:
+            msg = str(e)
+            error, status = msg[:1].upper() + msg[1:] + ".", 400
+        except QueryError as e:
+            error, status = str(e), 400
+        except KBEmpty:
+            error, status = EMPTY_MESSAGE, 503
+        except KBError as e:
+            error, status = f"Search is unavailable: {e}", 503
+    back = url_for("search.index", **{k: v for k, v in form.items() if v})
+    resp = render_template(
+        "search.html", form=form, result=result, hits=hits, answer=answer, error=error,
+        examples=EXAMPLES, doc_types=[(t, doc_type_label(t)) for t in DOC_TYPES], facets=facets(),
+        back=back,
+    )
+    return resp, status
+
+
+@bp.route("/documents/<path:doc_id>")
+@reader_required
+def document(doc_id: str) -> Any:
+    """The full document with the cited passage in <mark id="passage">, reached by the #passage anchor."""
+    try:
+        rec = kb().get_document(doc_id)
+    except DocumentNotFound:
+        return error_response(404, f"No document has the id '{doc_id}'.")
+    except KBError as e:
+        return error_response(503, f"The knowledge base is unavailable: {e}")
+    start = request.args.get("start", type=int)
+    end = request.args.get("end", type=int)
+    parts = passage_split(rec.text, start, end)
+    return render_template(
+        "document.html", doc=rec, parts=parts, asked=start is not None or end is not None,
+        type_label=doc_type_label(rec.doc_type), review=review_status(rec.published, rec.reviewed),
+    )
+
+
+@bp.route("/feedback", methods=["POST"])
+@reader_required
+def feedback() -> Any:
+    """Helpful / not helpful on one result; curators read the query text in the report, logs never see it."""
+    f = request.form
+    verdict = f.get("verdict", "")
+    q = f.get("q", "").strip()
+    doc_id = f.get("doc_id", "").strip()
+    generation = f.get("generation", "").strip()
+    try:
+        chunk_id = int(f.get("chunk_id", ""))
+    except ValueError:
+        chunk_id = -1
+    if (verdict not in ("helpful", "not_helpful") or not q or len(q) > MAX_QUERY or not doc_id
+            or len(doc_id) > 300 or chunk_id < 0 or len(generation) > 64):
+        return error_response(400, "That feedback could not be recorded: the form was incomplete.")
+    get_db().execute(
+        "INSERT INTO feedback (created, query_hash, query, doc_id, chunk_id, generation, verdict) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (now(), hashlib.sha256(q.lower().encode()).hexdigest(), q, doc_id, chunk_id, generation, verdict),
+    )
+    flash("Thank you, your feedback was recorded.")
+    back = _safe_next(f.get("back"))
+    anchor = f.get("n", "")
+    return redirect(back + (f"#hit-{int(anchor)}" if anchor.isdigit() else ""))
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+def _json_error(status: int, message: str) -> Any:
+    return jsonify({"error": message}), status
+
+
+@bp.route("/api/search")
+@reader_required
+def api_search() -> Any:
+    """Exactly result.to_dict(), the JSON of `kb search --json`, with the generation also in a header."""
+    try:
+        q = parse_query(request.args.get("q"))
+        k = parse_k(request.args.get("k"))
+        filters = parse_filters(request.args)
+        mode = parse_mode(request.args.get("mode"))
+        result = kb().search(q, k=k, filters=filters, mode=mode)
+    except (BadRequest, QueryError) as e:
+        return _json_error(400, str(e))
+    except KBEmpty:
+        return _json_error(503, EMPTY_MESSAGE)
+    except KBError as e:
+        return _json_error(503, str(e))
+    _log_query(q, result.generation, len(result.hits))
+    resp = jsonify(result.to_dict())
+    resp.headers["X-KB-Generation"] = result.generation
+    return resp
+
+
+@bp.route("/api/documents/<path:doc_id>")
+@reader_required
+def api_document(doc_id: str) -> Any:
+    """A document's metadata, full text and sections."""
+    try:
+        rec = kb().get_document(doc_id)
+    except DocumentNotFound:
+        return _json_error(404, f"no document has the id '{doc_id}'")
+    except KBEmpty:
+        return _json_error(503, EMPTY_MESSAGE)
+    except KBError as e:
+        return _json_error(503, str(e))
+    return jsonify(rec.to_dict(with_text=True))
+
+
+@bp.route("/healthz")
+def healthz() -> Any:
+    """For load balancers and operators: the live generation and its size; 503 until something is indexed."""
+    try:
+        stats = kb().stats()
+    except KBEmpty:
+        return _json_error(503, "empty: no generation has been published yet")
+    except KBError as e:
+        return _json_error(503, str(e))
+    return jsonify({"status": "ok", "generation": stats["generation"], "documents": stats["documents"],
+                    "chunks": stats["chunks"]})
+
+
+@bp.route("/api/openapi.json")
+def openapi() -> Response:
+    """The machine-readable description of the JSON API."""
+    return jsonify(openapi_document())

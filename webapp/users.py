@@ -1,0 +1,101 @@
+"""Accounts for curators and admins (and optional physician logins), argon2-hashed in webapp.db."""
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from kb_settings import Settings
+
+from .db import connect, init_schema, now
+
+ROLES: tuple[str, ...] = ("physician", "curator", "admin")
+_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of "no such user" close to "wrong password".
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    """A bad name, role or password; the message is meant for the operator."""
+
+
+def _db_path(settings: Settings) -> str:
+    return str(settings.home / "webapp.db")
+
+
+def _conn(settings: Settings):
+    path = _db_path(settings)
+    init_schema(path)
+    return connect(path)
+
+
+def add_user(settings: Settings, name: str, password: str, role: str) -> None:
+    """Create or replace an account (replacing resets the password), for `kb users add`."""
+    if not _NAME.match(name or ""):
+        raise UserError("user name must be 1-64 letters, digits or . _ @ -")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if len(password or "") < 8:
+        raise UserError("password must be at least 8 characters")
+    conn = _conn(settings)
+    try:
+        conn.execute(
+            "INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, role=excluded.role",
+            (name, _hasher.hash(password), role, now()),
+        )
+    finally:
+        conn.close()
+
+
+def remove_user(settings: Settings, name: str) -> bool:
+    """Delete an account; True if it existed."""
+    conn = _conn(settings)
+    try:
+        return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+    finally:
+        conn.close()
+
+
+def list_users(settings: Settings) -> list[dict]:
+    """Names and roles (never hashes) for `kb users list`."""
+    conn = _conn(settings)
+    try:
+        rows = conn.execute("SELECT name, role, created FROM users ORDER BY name").fetchall()
+        return [dict(r) for r in rows]
+    finally:
+        conn.close()
+
+
+def get_role(settings: Settings, name: str) -> str | None:
+    """The account's current role, looked up per request so removals take effect at once."""
+    conn = _conn(settings)
+    try:
+        row = conn.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+        return row["role"] if row else None
+    finally:
+        conn.close()
+
+
+def verify(settings: Settings, name: str, password: str) -> str | None:
+    """Check a password; return the role on success, None otherwise (never says which part was wrong)."""
+    conn = _conn(settings)
+    try:
+        row = conn.execute("SELECT password_hash, role FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            try:
+                _hasher.verify(_DUMMY_HASH, password or "x")
+            except VerificationError:
+                pass
+            return None
+        try:
+            _hasher.verify(row["password_hash"], password or "")
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if _hasher.check_needs_rehash(row["password_hash"]):
+            conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (_hasher.hash(password), name))
+        return row["role"]
+    finally:
+        conn.close()
