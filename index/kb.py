@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from ingest.chunking import ChunkParams, chunk_document
-from ingest.errors import IngestError, UnsupportedFormat
+from ingest.errors import FileTooLarge, IngestError, UnsupportedFormat
 from ingest.metadata import sidecar_path
 from ingest.models import Document
 from ingest.readers import supported
@@ -241,7 +241,15 @@ class KnowledgeBase:
                 raise IngestError(str(path), "no such file or folder")
             if not supported(path):
                 raise UnsupportedFormat(str(path), f"unknown format '{path.suffix or '(no suffix)'}'")
-            h = hashlib.sha256(path.read_bytes())
+            size = path.stat().st_size
+            limit = self.settings.max_file_mb * 1024 * 1024
+            if size > limit:
+                raise FileTooLarge(str(path), f"file is {size / 2**20:.1f} MiB, above the "
+                                   f"{self.settings.max_file_mb} MiB limit (KB_MAX_FILE_MB)")
+            h = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
             side = sidecar_path(path)
             if side.exists():
                 h.update(side.read_bytes())

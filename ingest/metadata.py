@@ -34,8 +34,10 @@ def load_sidecar(path: Path) -> dict:
         return {}
     try:
         data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MetadataError(str(side), f"sidecar metadata is not valid YAML ({exc.__class__.__name__})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
+        # PyYAML raises ValueError for impossible dates such as 2021-02-30
+        raise MetadataError(str(side), f"sidecar metadata is not valid YAML ({exc.__class__.__name__}: "
+                            f"{str(exc)[:80]})") from exc
     if not isinstance(data, dict):
         raise MetadataError(str(side), "sidecar metadata must be a mapping of keys to values")
     return data
@@ -48,8 +50,9 @@ def split_front_matter(text: str) -> tuple[dict, str, int]:
         return {}, text, 0
     try:
         data = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise MetadataError("front matter", f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
+    except (yaml.YAMLError, ValueError) as exc:
+        raise MetadataError("front matter", f"front matter is not valid YAML ({exc.__class__.__name__}: "
+                            f"{str(exc)[:80]})") from exc
     if not isinstance(data, dict):
         data = {}
     return data, text[m.end():], m.end()

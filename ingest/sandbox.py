@@ -25,15 +25,27 @@ def _limit(memory_mb: int) -> None:
     warnings.simplefilter("ignore")
 
 
+MAX_TEXT_FACTOR = 20  # extracted characters per input byte beyond which a file is treated as a bomb
+
+
 def _parse(path: str, overrides: dict | None, max_bytes: int | None) -> list[Document]:
     from .readers import read_path
 
     try:
-        return read_path(Path(path), overrides, max_bytes)
+        docs = read_path(Path(path), overrides, max_bytes)
+        total = sum(len(d.text) for d in docs)
+        if max_bytes and total > MAX_TEXT_FACTOR * max_bytes:
+            raise CorruptDocument(path, f"extracted text ({total / 1e6:.0f} M characters) is implausibly large "
+                                  "for the file; refused")
+        return docs
     except MemoryError:
         raise CorruptDocument(path, "parsing needed more memory than allowed (a decompression bomb?)") from None
     except RecursionError:
         raise CorruptDocument(path, "the file is nested too deeply to parse") from None
+    except IngestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - only plain, picklable IngestErrors cross back to the parent
+        raise CorruptDocument(path, f"could not be parsed ({exc.__class__.__name__}: {str(exc)[:120]})") from None
 
 
 class ParserPool:

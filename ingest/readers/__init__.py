@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EmptyDocument, FileTooLarge, IngestError, UnsupportedFormat
-from ..metadata import build_meta, is_sidecar, load_sidecar
+from ..errors import EmptyDocument, FileTooLarge, IngestError, MetadataError, UnsupportedFormat
+from ..metadata import build_meta, is_sidecar, load_sidecar, sidecar_path
 from ..models import Block, Document
 
 SUFFIXES = {
@@ -41,7 +41,8 @@ def parse_file(path: Path, max_bytes: int | None = None) -> list[RawDocument]:
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
-            raise FileTooLarge(str(path), f"file is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.0f} MB limit")
+            mib = 1024 * 1024  # the limit is set in these units (KB_MAX_FILE_MB), so report in them too
+            raise FileTooLarge(str(path), f"file is {size / mib:.1f} MB, above the {max_bytes / mib:g} MB limit")
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
@@ -55,7 +56,10 @@ def parse_file(path: Path, max_bytes: int | None = None) -> list[RawDocument]:
 
 def to_documents(path: Path, raws: list[RawDocument], overrides: dict | None = None) -> list[Document]:
     """Merge embedded metadata, the sidecar and overrides, and assemble documents."""
-    side = load_sidecar(path)
+    try:
+        side = load_sidecar(path)
+    except (ValueError, RecursionError) as exc:  # PyYAML builds dates eagerly: 'published: 2021-02-30' -> ValueError
+        raise MetadataError(str(sidecar_path(path)), f"sidecar holds a value that cannot be read ({exc})") from exc
     docs = []
     for raw in raws:
         meta = build_meta(path, raw.meta, side if raw.default_id is None else _shared_only(side),

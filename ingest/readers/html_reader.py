@@ -12,12 +12,54 @@ CHROME = ["script", "style", "noscript", "nav", "header", "footer", "aside", "fo
           "template", "button", "object", "embed"]
 BLOCKS = {"p", "li", "pre", "blockquote", "tr", "dt", "dd", "caption", "figcaption", "address"}
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+MAX_DEPTH = 256  # libxml2 caps its own trees at 256 levels; real pages stay far below it
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthProbe:
+    """lxml parser target that only tracks element depth, so a nesting bomb is refused before bs4 builds it."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+    def start(self, tag, attrib) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep()
+
+    def end(self, tag) -> None:
+        self.depth -= 1
+
+    def data(self, data) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Refuse HTML nested deeper than MAX_DEPTH; bs4 would build every level (slowly) and then walk them."""
+    from lxml import etree
+
+    parser = etree.HTMLParser(target=_DepthProbe())  # the same event stream bs4's lxml builder consumes
+    try:
+        for i in range(0, len(text), 1 << 20):  # fed in slices so the probe stops the parse early
+            parser.feed(text[i:i + (1 << 20)])
+        parser.close()
+    except _TooDeep:
+        raise CorruptDocument(str(path), f"HTML is nested more than {MAX_DEPTH} levels deep; refused") from None
+    except etree.LxmlError:
+        pass  # malformed markup is BeautifulSoup's to judge below
 
 
 def parse(path: Path, data: bytes) -> list[RawDocument]:
     from bs4 import BeautifulSoup
 
     text = decode(str(path), data)
+    _check_depth(path, text)
     try:
         soup = BeautifulSoup(text, "lxml")
     except (RecursionError, ValueError) as exc:

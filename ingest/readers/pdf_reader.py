@@ -5,11 +5,16 @@ import io
 import statistics
 from pathlib import Path
 
-from ..errors import CorruptDocument, EncryptedDocument
+from ..errors import CorruptDocument, EncryptedDocument, IngestError
 from . import RawDocument
 from .sections import SectionBuilder
 
 MAX_PAGES = 2000
+# Per-stream cap on decompressed bytes (pypdf's default is 75 MB). Text pages need far less; a bomb needs more.
+MAX_STREAM_BYTES = 32 * 1024 * 1024
+_LIMITS = {name: MAX_STREAM_BYTES for name in (
+    "zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
+    "jbig2_maximum_output_length", "brotli_maximum_output_length", "array_based_stream_maximum_output_length")}
 
 
 def _info(reader) -> dict:
@@ -53,8 +58,21 @@ def _page_lines(page) -> list[tuple[str, float]]:
 
 
 def parse(path: Path, data: bytes) -> list[RawDocument]:
+    """Read with tightened pypdf limits; pypdf's own limit and loop checks become a named CorruptDocument."""
+    from pypdf import apply_configuration
+    from pypdf.errors import LimitReachedError
+
+    try:
+        with apply_configuration(**_LIMITS):  # pypdf decodes lazily, so the limits must cover extraction too
+            return _parse(path, data)
+    except LimitReachedError as exc:
+        raise CorruptDocument(str(path), f"PDF exceeds a safety limit, refused (a decompression bomb or reference "
+                                         f"loop?): {str(exc)[:120]}") from exc
+
+
+def _parse(path: Path, data: bytes) -> list[RawDocument]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -62,7 +80,10 @@ def parse(path: Path, data: bytes) -> list[RawDocument]:
             raise EncryptedDocument(str(path), "PDF is encrypted; save an unprotected copy")
         pages = reader.pages
         n_pages = len(pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
+    except (IngestError, LimitReachedError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - on malformed files pypdf raises many types beyond PdfReadError
+        # (fuzzing found NotImplementedError "Unsupported filter"); each means this PDF is unreadable
         raise CorruptDocument(str(path), f"PDF could not be read ({exc.__class__.__name__}: {str(exc)[:120]})") from exc
     if n_pages > MAX_PAGES:
         raise CorruptDocument(str(path), f"PDF has {n_pages} pages, above the {MAX_PAGES}-page limit")
@@ -82,7 +103,9 @@ def parse(path: Path, data: bytes) -> list[RawDocument]:
     try:
         for number, page in enumerate(pages, 1):
             per_page.append((number, _page_lines(page)))
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, ZeroDivisionError) as exc:
+    except (LimitReachedError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - as above: any pypdf failure inside a page is this file's problem
         raise CorruptDocument(str(path), f"PDF page text could not be extracted ({exc.__class__.__name__})") from exc
     sizes = [s for _, lines in per_page for t, s in lines if s > 0 for _ in range(len(t))]
     body_size = statistics.median(sizes) if sizes else 0.0
