@@ -19,7 +19,7 @@ from ingest.chunking import ChunkParams, chunk_document
 from ingest.errors import FileTooLarge, IngestError, UnsupportedFormat
 from ingest.metadata import sidecar_path
 from ingest.models import Document
-from ingest.readers import supported
+from ingest.readers import PARSER_VERSION, supported
 from ingest.sandbox import ParserPool, iter_files
 from kb_settings import Settings
 
@@ -254,7 +254,7 @@ class KnowledgeBase:
             if side.exists():
                 h.update(side.read_bytes())
             h.update(over_key.encode())
-            h.update(str(redact).encode())
+            h.update(f"{redact}|{PARSER_VERSION}".encode())
             fingerprint = h.hexdigest()
             known = catalog.file_entry(origin) if remember else None
             if known and known[0] == fingerprint and catalog.has_documents(known[1]):

@@ -8,6 +8,9 @@ from ..errors import EmptyDocument, FileTooLarge, IngestError, MetadataError, Un
 from ..metadata import build_meta, is_sidecar, load_sidecar, sidecar_path
 from ..models import Block, Document
 
+# Bump when a reader's output changes, so `kb ingest` parses unchanged files again instead of skipping them.
+PARSER_VERSION = 2
+
 SUFFIXES = {
     ".html": "html", ".htm": "html",
     ".pdf": "pdf",

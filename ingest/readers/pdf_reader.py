@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import io
+import re
 import statistics
 from pathlib import Path
 
 from ..errors import CorruptDocument, EncryptedDocument, IngestError
 from . import RawDocument
-from .sections import SectionBuilder
+from .sections import SectionBuilder, join_wrapped
 
 MAX_PAGES = 2000
 # Per-stream cap on decompressed bytes (pypdf's default is 75 MB). Text pages need far less; a bomb needs more.
@@ -55,6 +56,32 @@ def _page_lines(page) -> list[tuple[str, float]]:
     if current:
         lines.append(("".join(current), size))
     return [(" ".join(t.split()), s) for t, s in lines if t.strip()]
+
+
+_PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.I)
+
+
+def _drop_running_lines(per_page: list) -> list:
+    """Remove running headers, footers and page numbers: lines at a page's edge that repeat across pages."""
+    if len(per_page) < 2:
+        return [(n, [(t, s) for t, s in lines if not _PAGE_NUMBER.match(t)]) for n, lines in per_page]
+    norm = lambda t: re.sub(r"\d+", "#", t.lower())  # noqa: E731
+    counts: dict[str, int] = {}
+    for _, lines in per_page:
+        edge = {norm(t) for t, _ in lines[:2] + lines[-2:]}
+        for key in edge:
+            counts[key] = counts.get(key, 0) + 1
+    running = {k for k, c in counts.items() if c >= max(2, (len(per_page) - 1) // 2)}
+    out = []
+    for n, lines in per_page:
+        keep = []
+        for i, (t, s) in enumerate(lines):
+            at_edge = i < 2 or i >= len(lines) - 2
+            if _PAGE_NUMBER.match(t) or (at_edge and norm(t) in running):
+                continue
+            keep.append((t, s))
+        out.append((n, keep))
+    return out
 
 
 def parse(path: Path, data: bytes) -> list[RawDocument]:
@@ -111,21 +138,33 @@ def _parse(path: Path, data: bytes) -> list[RawDocument]:
     body_size = statistics.median(sizes) if sizes else 0.0
     heading_sizes = sorted({round(s, 1) for _, lines in per_page for _, s in lines if body_size and s > body_size * 1.15},
                            reverse=True)
+    per_page = _drop_running_lines(per_page)
     sb = SectionBuilder()
     for number, lines in per_page:
         para: list[str] = []
+        pending: tuple[int, str] | None = None  # a heading that may continue on the next line
         for text, size in lines:
             is_heading = text in outline_titles or (
                 round(size, 1) in heading_sizes and len(text) <= 120 and not text.endswith((".", ",", ";")))
             if is_heading:
-                if para:
-                    sb.para("\n".join(para), page=number)
-                    para = []
                 level = heading_sizes.index(round(size, 1)) + 1 if round(size, 1) in heading_sizes else 2
-                sb.heading(level, text, page=number)
+                if pending and pending[0] == level and not para:
+                    pending = (level, pending[1] + " " + text)  # one heading wrapped over two lines
+                    continue
+                if pending:
+                    sb.heading(pending[0], pending[1], page=number)
+                if para:
+                    sb.para(join_wrapped(para), page=number)
+                    para = []
+                pending = (level, text)
             else:
+                if pending:
+                    sb.heading(pending[0], pending[1], page=number)
+                    pending = None
                 para.append(text)
+        if pending:
+            sb.heading(pending[0], pending[1], page=number)
         if para:
-            sb.para("\n".join(para), page=number)
+            sb.para(join_wrapped(para), page=number)
     title = meta.get("title", "")
     return [RawDocument(sb.finish(), meta=meta, default_title=title)]
