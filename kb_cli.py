@@ -385,6 +385,24 @@ def users_remove(ctx, name):
     click.echo(f"user {name} removed")
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def bench(ctx):
+    """Speed figures: latency vs. floor at several sizes, ingest throughput, memory, index size (see BENCHMARKS.md).
+
+    Options are those of benchmarks/bench.py: --sizes 1000,10000,100000 --queries N --json --skip-http ...
+    """
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "benchmarks" / "bench.py"
+    if not path.exists():
+        _fail("benchmarks/bench.py is missing: run `kb bench` from a source checkout")
+    spec = importlib.util.spec_from_file_location("kb_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.exit(module.main(ctx.args))
+
+
 @cli.command()
 def settings():
     """Every setting, its environment variable and default."""

@@ -23,6 +23,8 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_SECRET_KEY", "(generated into $KB_HOME/secret_key)", "Flask session signing key."),
     ("KB_LOG_QUERIES", "0", "1: log query text (off by default for privacy)."),
     ("KB_EVAL_CACHE", "~/.cache/practice-partner/eval", "Where `kb eval` keeps the knowledge bases it builds."),
+    ("KB_SEARCH_RATE_LIMIT", "120/minute", "Searches per client address (web page and API); 'off' disables."),
+    ("KB_TORCH_THREADS", "1", "Threads torch uses to encode (1 suits concurrent single queries on 2 cores)."),
     ("KB_WORKERS", "1", "Web server worker processes for `kb serve`."),
     ("KB_THREADS", "8", "Threads per worker process for `kb serve`."),
 ]
@@ -53,6 +55,8 @@ class Settings:
     secret_key: str = ""
     log_queries: bool = False
     eval_cache: Path = Path("~/.cache/practice-partner/eval")
+    search_rate_limit: str = "120/minute"
+    torch_threads: int = 1
     workers: int = 1
     threads: int = 8
     extra: dict = field(default_factory=dict)
@@ -77,6 +81,8 @@ class Settings:
             secret_key=_env("KB_SECRET_KEY", ""),
             log_queries=_env("KB_LOG_QUERIES", "0") == "1",
             eval_cache=Path(_env("KB_EVAL_CACHE", "~/.cache/practice-partner/eval")).expanduser(),
+            search_rate_limit=_env("KB_SEARCH_RATE_LIMIT", "120/minute"),
+            torch_threads=int(_env("KB_TORCH_THREADS", "1")),
             workers=int(_env("KB_WORKERS", "1")),
             threads=int(_env("KB_THREADS", "8")),
         )

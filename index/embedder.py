@@ -45,8 +45,9 @@ def model_fingerprint(path: Path) -> str:
 class Embedder:
     """Wraps a SentenceTransformer: normalised float32 vectors and exact word-piece counts."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, threads: int = 1):
         self.path = path
+        self.threads = threads
         self.name = path.name if path.name != "model" else "all-MiniLM-L6-v2"
         self.fingerprint = model_fingerprint(path)
         self._model = None
@@ -67,6 +68,11 @@ class Embedder:
                     hf_logging.set_verbosity_error()
                     hf_logging.disable_progress_bar()
 
+                    import torch
+
+                    # Set explicitly: faiss shares the OpenMP runtime, and oversubscribed threads on 2 cores
+                    # turned a 20 ms query encoding into 700 ms under concurrent load.
+                    torch.set_num_threads(max(1, self.threads))
                     self._model = SentenceTransformer(str(self.path), device="cpu")
         return self._model
 
@@ -124,11 +130,11 @@ class Embedder:
                                  show_progress_bar=False).astype("float32")
 
 
-def get_embedder(name: str = "") -> Embedder:
+def get_embedder(name: str = "", threads: int = 1) -> Embedder:
     """One Embedder per model per process."""
     path = resolve_model_path(name)
     key = str(path.resolve())
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = Embedder(path)
+            _MODELS[key] = Embedder(path, threads)
         return _MODELS[key]

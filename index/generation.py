@@ -142,9 +142,10 @@ def build(home: Path, inp: BuildInput, progress=None) -> str:
         return _build_into(home, root, tmp, name, inp, progress)
     except (OSError, sqlite3.OperationalError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise KBError(f"could not write generation {name} under {root} ({reason}); the previous generation "
-                      "is still live. Free disk space and run the command again") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        free = shutil.disk_usage(root).free // 2**20
+        raise KBError(f"could not write generation {name} under {root} ({reason}; {free} MB free on that disk); "
+                      "the previous generation is still live. Free disk space and run the command again") from exc
 
 
 def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, progress) -> str:

@@ -58,7 +58,7 @@ class KnowledgeBase:
     # -- shared pieces ---------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
-        return get_embedder(self.settings.model)
+        return get_embedder(self.settings.model, self.settings.torch_threads)
 
     @property
     def vocabulary(self) -> Vocabulary:

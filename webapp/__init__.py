@@ -77,6 +77,8 @@ def _install_rate_limits(app: Flask) -> Limiter:
         ("search.api_search", app.config["SEARCH_RATE_LIMIT"], {}),
     ]
     for endpoint, limit, kwargs in wraps:
+        if str(limit).strip().lower() in ("off", "none", "0", ""):
+            continue  # KB_SEARCH_RATE_LIMIT=off: e.g. behind a proxy that limits per user instead
         app.view_functions[endpoint] = lim.limit(limit, **kwargs)(app.view_functions[endpoint])
     app.extensions["kb_limiter"] = lim
     return lim
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=False,
         DATABASE=str(Path(settings.home) / "webapp.db"),
-        SEARCH_RATE_LIMIT="60/minute",
+        SEARCH_RATE_LIMIT=settings.search_rate_limit,
         LOGIN_RATE_LIMIT="10/minute",
     )
     if test_config:
