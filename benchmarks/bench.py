@@ -275,11 +275,13 @@ def time_breakdown(kb, q: str) -> dict:
     marks.append(time.perf_counter())
     r = Retriever(gen, kb.vocabulary)
     filters = SearchFilters()
-    dense = r.dense(qvec, 100, filters)
+    dense = r.dense(qvec, r.depth, None)
     marks.append(time.perf_counter())
-    keyword = r.keyword(q, 100, filters)
+    keyword = r.keyword(q, r.depth, filters)
     marks.append(time.perf_counter())
-    cands = r.fuse(q, dense, keyword)[:50]
+    first = r.fuse(dense, keyword)
+    q2 = r.feedback_query(qvec, [c.chunk_id for c in first[:r.prf_passages]])
+    cands = r.fuse(r.dense(q2, r.depth, None), keyword)[:50]
     marks.append(time.perf_counter())
     cands = diversify(cands, gen, 10, 2)
     marks.append(time.perf_counter())
@@ -290,7 +292,7 @@ def time_breakdown(kb, q: str) -> dict:
     marks.append(time.perf_counter())
     json.dumps(result.to_dict())
     marks.append(time.perf_counter())
-    names = ["generation_check", "encode_query", "faiss_dense", "fts5_keyword", "fuse", "diversify", "load_hits",
+    names = ["generation_check", "encode_query", "faiss_dense", "fts5_keyword", "fuse_and_feedback", "diversify", "load_hits",
              "extract_answer", "to_json"]
     return {n: (marks[i + 1] - marks[i]) * 1e3 for i, n in enumerate(names)}
 

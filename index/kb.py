@@ -37,8 +37,15 @@ MAX_QUERY_CHARS = 500
 
 
 def embed_input(title: str, text: str) -> str:
-    """What the model sees for a chunk (kept in one place so the cache key and the build agree)."""
-    return text
+    """What the model sees for a chunk: the document's title (already cut to its token budget), then the chunk.
+
+    Every passage carries its document's subject this way, so a recommendation deep in a case still matches a
+    question about that case. Kept in one place so the cache key and the build agree.
+    """
+    title = title.strip()
+    if not title or text.startswith(title):
+        return text
+    return f"{title}\n{text}"
 
 
 def _key(text: str) -> str:
@@ -321,7 +328,8 @@ class KnowledgeBase:
     def _vectors(self, catalog: Catalog, docs: list[dict], progress: Progress | None) -> tuple[np.ndarray, int]:
         """Vectors for every chunk, from the cache where possible; returns (matrix, number newly embedded)."""
         emb = self.embedder
-        inputs = [embed_input(d["title"], c["text"]) for d in docs for c in d["chunks"]]
+        titles = self._clipped_titles([d["title"] for d in docs])
+        inputs = [embed_input(titles[d["title"]], c["text"]) for d in docs for c in d["chunks"]]
         keys = [_key(t) for t in inputs]
         cached = catalog.cached_vectors(emb.fingerprint, list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(k for k in keys if k not in cached))
@@ -340,6 +348,15 @@ class KnowledgeBase:
         dim = next(iter(cached.values())).shape[0] if cached else 384
         matrix = np.vstack([cached[k] for k in keys]).astype("float32") if keys else np.zeros((0, dim), "float32")
         return matrix, len(missing)
+
+    def _clipped_titles(self, titles: list[str]) -> dict[str, str]:
+        """Each distinct title cut to the chunking's title budget in word pieces, so no input is truncated."""
+        budget = self.chunk_params.title_tokens
+        distinct = list(dict.fromkeys(titles))
+        out = {}
+        for title, spans in zip(distinct, self.embedder.token_spans(distinct)):
+            out[title] = title if len(spans) <= budget else title[:spans[budget - 1][1]]
+        return out
 
     def _live_manifest(self) -> dict | None:
         name = gens.read_current(self.home)

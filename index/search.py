@@ -14,12 +14,13 @@ from .generation import Generation
 from .types import AnswerSentence, Hit, SearchFilters
 from .vocabulary import Vocabulary
 
-STOPWORDS = frozenset("""a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further had has have having he her
-here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on
-once only or other our ours ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we were what when where which while
-who whom why will with would you your yours yourself yourselves patient patients pt pts dose doses""".split())
+# English function words (the NLTK list); clinical words are never stopwords here: BM25's IDF weighs them.
+STOPWORDS = frozenset("""i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+she her hers herself it its itself they them their theirs themselves what which who whom this that these those am is
+are was were be been being have has had having do does did doing a an the and but if or because as until while of at
+by for with about against between into through during before after above below to from up down in out on off over
+under again further then once here there when where why how all any both each few more most other some such no nor not
+only own same so than too very s t can will just don should now d ll m o re ve y""".split())
 MODES = ("hybrid", "dense", "bm25")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -70,13 +71,31 @@ def _filter_sql(f: SearchFilters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "1"), params
 
 
-class Retriever:
-    """Runs the two legs and fuses them; stateless apart from the generation and vocabulary it is given."""
+def minmax(leg: list[tuple[int, float]]) -> dict[int, float]:
+    """Scores of one leg mapped onto [0, 1] over its own candidates (all equal: 1)."""
+    if not leg:
+        return {}
+    lo, hi = min(s for _, s in leg), max(s for _, s in leg)
+    if hi <= lo:
+        return {i: 1.0 for i, _ in leg}
+    return {i: (s - lo) / (hi - lo) for i, s in leg}
 
-    # Fusion settings (see BENCHMARKS.md for how they were chosen).
-    depth = 100
-    rrf_k = 60
-    weights = (1.0, 1.0, 1.0)  # FTS5 bm25 column weights: title, section, body
+
+class Retriever:
+    """Runs the two legs and fuses them; stateless apart from the generation and vocabulary it is given.
+
+    Fusion (chosen on NFCorpus dev and MedQuAD dev; see BENCHMARKS.md): each leg's scores are min-max normalised
+    and mixed convexly, which keeps a strong exact-term match from being out-ranked by semantic near-misses (rank
+    fusion cannot tell a decisive keyword win from a marginal one). Then one round of dense pseudo-relevance
+    feedback: the query vector moves towards the top fused passages (Rocchio), the dense leg runs again, and the
+    legs are fused once more.
+    """
+
+    depth = 200                   # candidates per leg
+    alpha = 0.5                   # dense weight in the convex mix
+    prf_passages = 3              # feedback passages from the first fusion
+    prf_query_weight = 0.6        # weight of the original query vector in Rocchio
+    weights = (10.0, 1.0, 1.0)    # FTS5 bm25 column weights: title, section, body
 
     def __init__(self, gen: Generation, vocab: Vocabulary | None):
         self.gen = gen
@@ -106,22 +125,28 @@ class Retriever:
             return []
         return [(int(r), float(s)) for r, s in rows]
 
-    def dense(self, qvec: np.ndarray, n: int, filters: SearchFilters) -> list[tuple[int, float]]:
-        scores, ids = self.gen.vectors.search(qvec, n, self.allowed_ids(filters))
+    def dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        scores, ids = self.gen.vectors.search(qvec, n, allowed)
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
-    def fuse(self, query: str, dense: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[Candidate]:
-        """Reciprocal rank fusion of the two ranked lists."""
-        cands: dict[int, Candidate] = {}
-        for rank, (cid, s) in enumerate(dense):
-            c = cands.setdefault(cid, Candidate(cid, 0.0))
-            c.dense = s
-            c.score += 1.0 / (self.rrf_k + rank + 1)
-        for rank, (cid, s) in enumerate(keyword):
-            c = cands.setdefault(cid, Candidate(cid, 0.0))
-            c.keyword = s
-            c.score += 1.0 / (self.rrf_k + rank + 1)
-        return sorted(cands.values(), key=lambda c: -c.score)
+    def fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[Candidate]:
+        """Convex mix of min-max normalised scores; a passage missing from a leg scores 0 there."""
+        nd, nk = minmax(dense), minmax(keyword)
+        raw_d, raw_k = dict(dense), dict(keyword)
+        cands = [Candidate(cid, self.alpha * nd.get(cid, 0.0) + (1 - self.alpha) * nk.get(cid, 0.0),
+                           dense=raw_d.get(cid), keyword=raw_k.get(cid)) for cid in set(nd) | set(nk)]
+        return sorted(cands, key=lambda c: (-c.score, c.chunk_id))
+
+    def feedback_query(self, qvec: np.ndarray, top: list[int]) -> np.ndarray:
+        """Rocchio: the query vector pulled towards the top passages (weights 1/rank), re-normalised."""
+        if not top:
+            return qvec
+        fb = self.gen.vectors.reconstruct(top)
+        w = 1.0 / np.arange(1, len(top) + 1, dtype="float32")
+        centroid = (w[:, None] * fb).sum(0) / w.sum()
+        v = self.prf_query_weight * qvec.reshape(-1) + (1 - self.prf_query_weight) * centroid
+        norm = float(np.linalg.norm(v))
+        return (v / norm).astype("float32") if norm > 0 else qvec
 
     def retrieve(self, query: str, qvec: np.ndarray | None, n: int, filters: SearchFilters,
                  mode: str = "hybrid") -> list[Candidate]:
@@ -129,9 +154,15 @@ class Retriever:
         depth = max(n, self.depth)
         if mode == "bm25":
             return [Candidate(cid, s, keyword=s) for cid, s in self.keyword(query, depth, filters)][:n]
+        allowed = self.allowed_ids(filters)
         if mode == "dense":
-            return [Candidate(cid, s, dense=s) for cid, s in self.dense(qvec, depth, filters)][:n]
-        return self.fuse(query, self.dense(qvec, depth, filters), self.keyword(query, depth, filters))[:n]
+            return [Candidate(cid, s, dense=s) for cid, s in self.dense(qvec, depth, allowed)][:n]
+        keyword = self.keyword(query, depth, filters)
+        first = self.fuse(self.dense(qvec, depth, allowed), keyword)
+        if self.prf_passages:
+            q2 = self.feedback_query(qvec, [c.chunk_id for c in first[:self.prf_passages]])
+            first = self.fuse(self.dense(q2, depth, allowed), keyword)
+        return first[:n]
 
 
 def load_hits(gen: Generation, cands: list[Candidate]) -> list[Hit]:
@@ -219,6 +250,9 @@ def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_se
         if score < 0.5 * best or text in used or text.rstrip().endswith("?") or len(text.split()) < 8:
             continue
         answer.append(AnswerSentence(text=text, hit=hi))
+        if [s, e] not in hits[hi].highlights:  # an answer sentence is always highlighted where it stands
+            hits[hi].highlights.append([s, e])
+            hits[hi].highlights.sort()
         used.add(text)
         if len(answer) == max_sentences:
             break

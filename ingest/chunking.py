@@ -19,14 +19,16 @@ class ChunkParams:
     overlap_tokens: int = 32
     min_section_tokens: int = 64  # smaller sections (a lone heading, a one-line note) join the next one
     reserved_tokens: int = 2   # [CLS] and [SEP]
+    title_tokens: int = 32     # room for the document title the model sees in front of every chunk
 
     @property
     def budget(self) -> int:
-        return self.max_tokens - self.reserved_tokens
+        return self.max_tokens - self.reserved_tokens - self.title_tokens
 
     def to_dict(self) -> dict:
         return {"max_tokens": self.max_tokens, "overlap_tokens": self.overlap_tokens,
-                "min_section_tokens": self.min_section_tokens, "reserved_tokens": self.reserved_tokens}
+                "min_section_tokens": self.min_section_tokens, "reserved_tokens": self.reserved_tokens,
+                "title_tokens": self.title_tokens}
 
 
 def chunk_document(doc: Document, token_spans: Callable[[list[str]], list[list[tuple[int, int]]]],

@@ -165,3 +165,18 @@ def test_good_and_bad_files_together(kb_factory, fixture_dir, tmp_path):
     (folder / "broken2.docx").write_bytes(b"junk")
     kb.ingest_paths([folder / "broken2.docx"])
     assert kb.stats()["documents"] == 1
+
+
+def test_model_inputs_fit_the_model(built_kb):
+    """Title plus chunk, as embedded, never exceeds the model's 256 word pieces: nothing is truncated."""
+    from index.kb import embed_input
+
+    emb = built_kb.embedder
+    docs = built_kb.list_documents()
+    titles = built_kb._clipped_titles([d.title for d in docs])
+    rows = built_kb.generation().db.execute("SELECT c.text, d.title FROM chunks c JOIN docs d USING(doc_id)").fetchall()
+    assert rows
+    for text, title in rows:
+        assert emb.count_tokens(embed_input(titles[title], text)) <= 256
+    long_title = "Opioid " * 100
+    assert emb.count_tokens(built_kb._clipped_titles([long_title])[long_title]) <= 32 + 2
