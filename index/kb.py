@@ -190,14 +190,18 @@ class KnowledgeBase:
         finally:
             os.close(fd)
 
+    def _privacy_rules(self):
+        """The curators' allowlist and the site's record-number patterns, read fresh for each write."""
+        from ingest.privacy import Allowlist, ScreenConfig
+
+        patterns = Path(self.settings.privacy_patterns) if self.settings.privacy_patterns else None
+        return Allowlist.load(self.settings.allowlist_path), ScreenConfig.load(patterns)
+
     def _screen(self, doc: Document):
         """Privacy screen of one document's text; returns finding dicts (masked), empty when clean."""
-        try:
-            from ingest.privacy import Allowlist, ScreenConfig, screen_text
-        except ImportError:
-            return []
-        allow = Allowlist.load(self.settings.allowlist_path)
-        config = ScreenConfig.load(Path(self.settings.privacy_patterns) if self.settings.privacy_patterns else None)
+        from ingest.privacy import screen_text
+
+        allow, config = self._privacy_rules()
         report = screen_text(doc.text, allowlist=allow, config=config)
         out = []
         for f in report.findings:
@@ -302,10 +306,9 @@ class KnowledgeBase:
         return FileOutcome(str(path), status, new_ids)
 
     def _redacted(self, doc: Document) -> Document:
-        from ingest.privacy import redact, screen_text, Allowlist, ScreenConfig
+        from ingest.privacy import redact, screen_text
 
-        allow = Allowlist.load(self.settings.allowlist_path)
-        config = ScreenConfig.load(Path(self.settings.privacy_patterns) if self.settings.privacy_patterns else None)
+        allow, config = self._privacy_rules()
         report = screen_text(doc.text, allowlist=allow, config=config)
         # Redaction changes lengths: rebuild section spans by mapping each old offset through the edits.
         edits = sorted((f.start, f.end, f"[{f.kind}]") for f in report.findings)
