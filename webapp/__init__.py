@@ -182,7 +182,21 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
         # %(U)s is the path without the query string, so search text never reaches the log.
         "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "errorlog": "-",
+        "post_worker_init": _warm_worker,
     }
+
+
+def _warm_worker(worker: Any) -> None:
+    """Load the model and the live generation as a worker starts, so no physician waits for it."""
+    app = getattr(worker, "wsgi", None)
+    kb = app.extensions.get("kb") if app is not None and hasattr(app, "extensions") else None
+    if kb is None:
+        return
+    try:
+        kb.generation()
+        kb.embedder.encode_query("warm up")
+    except Exception as exc:  # noqa: BLE001 - an empty or broken KB must not stop the worker; requests report it
+        worker.log.warning("warm-up skipped: %s", exc.__class__.__name__)
 
 
 def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
