@@ -197,6 +197,22 @@ class KnowledgeBase:
         patterns = Path(self.settings.privacy_patterns) if self.settings.privacy_patterns else None
         return Allowlist.load(self.settings.allowlist_path), ScreenConfig.load(patterns)
 
+    def writer_active(self) -> bool:
+        """Whether some process holds the write lock now (a job marked running without it has died)."""
+        path = self.home / "write.lock"
+        if not path.exists():
+            return False
+        fd = os.open(str(path), os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
     def _screen(self, doc: Document):
         """Privacy screen of one document's text; returns finding dicts (masked), empty when clean."""
         from ingest.privacy import screen_text

@@ -293,8 +293,10 @@ def _run_job(app: Flask, job_id: int, knowledge_base: Any) -> None:
 def reindex() -> Any:
     """Start a full re-index in a background thread and send the curator to its status page."""
     db = get_db()
-    running = db.execute("SELECT id FROM jobs WHERE kind = 'reindex' AND state = 'running' "
+    running = db.execute("SELECT id, started FROM jobs WHERE kind = 'reindex' AND state = 'running' "
                          "ORDER BY id DESC LIMIT 1").fetchone()
+    if running and _orphaned(running["id"]):
+        running = None
     if running:
         flash("A re-index is already running.")
         return redirect(url_for("curate.job", job_id=running["id"]))
@@ -307,12 +309,25 @@ def reindex() -> Any:
     return redirect(url_for("curate.job", job_id=job_id))
 
 
+def _orphaned(job_id: int) -> bool:
+    """A job marked running whose server died: no thread here runs it and nobody holds the KB's write lock."""
+    alive = any(t.name == f"kb-reindex-{job_id}" for t in threading.enumerate())
+    writer = getattr(kb(), "writer_active", None)
+    if alive or writer is None or writer():
+        return False
+    get_db().execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ? AND state = 'running'",
+                     ("Interrupted: the server stopped while this re-index ran. Start it again.", now(), job_id))
+    return True
+
+
 @bp.route("/jobs/<int:job_id>")
 def job(job_id: int) -> Any:
     """Job status; refreshes itself with <meta http-equiv=refresh> while running (no JavaScript)."""
     row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:
         return error_response(404, f"No job {job_id}.")
+    if row["state"] == "running" and _orphaned(job_id):
+        row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
     pct = int(100 * row["done"] / row["total"]) if row["total"] else 0
     return render_template("curate/job.html", job=row, pct=pct)
 

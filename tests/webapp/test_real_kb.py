@@ -81,3 +81,21 @@ def test_curator_upload_search_delete_real(real_app):
     hits = c.get("/api/search", query_string={"q": "pregabalin with opioids"}).get_json()["hits"]
     assert all(h["doc_id"] != "web-new" for h in hits)
     assert c.get("/api/documents/web-new").status_code == 404
+
+
+def test_orphaned_reindex_job_is_marked_interrupted(real_app):
+    """A job left 'running' by a server that died neither blocks re-indexing nor shows progress forever."""
+    from webapp.db import connect, now
+
+    conn = connect(real_app.config["DATABASE"])
+    job_id = conn.execute("INSERT INTO jobs (kind, user, state, stage, started) VALUES ('reindex', 'cara', "
+                          "'running', 'embedding', ?)", (now(),)).lastrowid
+    conn.close()
+    c = real_app.test_client()
+    login(c, "cara")
+    html = c.get(f"/curate/jobs/{job_id}").get_data(as_text=True)
+    assert "Interrupted" in html
+    kb = real_app.extensions["kb"]
+    assert kb.writer_active() is False
+    with kb._writing():
+        assert kb.writer_active() is True
