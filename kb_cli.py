@@ -289,12 +289,14 @@ def quarantine_drop(ctx, qid):
 @click.option("--split", default=None,
               help="BEIR: which qrels file (default test). Corpus: all (default), dev or held-back.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default="hybrid", show_default=True)
+@click.option("--fusion", type=click.Choice(["convex-prf", "convex", "rrf"]), default="convex-prf", show_default=True,
+              help="How hybrid mode fuses the legs (the product uses convex-prf; others for comparison).")
 @click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=Path("corpus"), show_default=True, help="The corpus whose eval/ question set is scored.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_guard
-def eval_(ctx, beir_dir, split, mode, corpus_dir, as_json):
+def eval_(ctx, beir_dir, split, mode, fusion, corpus_dir, as_json):
     """nDCG@10, recall and MRR of retrieval on a judged question set (builds or reuses its own KB)."""
     from dataclasses import replace
 
@@ -308,7 +310,7 @@ def eval_(ctx, beir_dir, split, mode, corpus_dir, as_json):
         _fail(str(exc), 2)
     home = cache_home(settings.eval_cache, es)
     progress = _Progress(sys.stderr.isatty())
-    result = run(KnowledgeBase(replace(settings, home=home)), es, mode, progress=progress)
+    result = run(KnowledgeBase(replace(settings, home=home)), es, mode, progress=progress, fusion=fusion)
     progress.close()
     if as_json:
         click.echo(json.dumps(result))

@@ -78,14 +78,15 @@ def cache_home(base: Path, es: EvalSet) -> Path:
     return base / f"{es.corpus[0].parent.name if es.corpus[0].is_file() else es.corpus[0].name}-{key}"
 
 
-def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, progress=None) -> dict:
+def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, progress=None,
+        fusion: str = "convex-prf") -> dict:
     """Ingest (or reuse) the set's corpus, run every query, and score documents by their best chunk."""
     report = kb.ingest_paths(es.corpus, progress=progress, screen=False)
     if report.failed:
         bad = [f"{f.path}: {f.reason}" for f in report.files if f.status == "failed"]
         raise RuntimeError("evaluation corpus failed to ingest: " + "; ".join(bad[:3]))
     gen = kb.generation()
-    retriever = Retriever(gen, kb.vocabulary)
+    retriever = Retriever(gen, kb.vocabulary, fusion)
     doc_of = dict(gen.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall())
     kb.embedder.encode_query("warm up")  # model load is not query latency
     run_dict: dict[str, dict[str, float]] = {}
@@ -113,5 +114,7 @@ def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, 
     out["queries"] = len(es.queries)
     out["mean_latency_ms"] = round(1000 * sum(latencies) / max(1, len(latencies)), 2)
     out["mode"] = mode
+    if mode == "hybrid":
+        out["fusion"] = fusion
     out["set"] = es.name
     return out

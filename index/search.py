@@ -97,9 +97,15 @@ class Retriever:
     prf_query_weight = 0.6        # weight of the original query vector in Rocchio
     weights = (10.0, 1.0, 1.0)    # FTS5 bm25 column weights: title, section, body
 
-    def __init__(self, gen: Generation, vocab: Vocabulary | None):
+    FUSIONS = ("convex-prf", "convex", "rrf")
+    rrf_k = 60
+
+    def __init__(self, gen: Generation, vocab: Vocabulary | None, fusion: str = "convex-prf"):
+        if fusion not in self.FUSIONS:
+            raise ValueError(f"fusion must be one of {', '.join(self.FUSIONS)}")
         self.gen = gen
         self.vocab = vocab
+        self.fusion = fusion
 
     def allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
         if not filters.active:
@@ -131,6 +137,13 @@ class Retriever:
 
     def fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[Candidate]:
         """Convex mix of min-max normalised scores; a passage missing from a leg scores 0 there."""
+        if self.fusion == "rrf":  # kept for comparison (kb eval --fusion rrf)
+            nd = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(dense)}
+            nk = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(keyword)}
+            raw_d, raw_k = dict(dense), dict(keyword)
+            cands = [Candidate(cid, nd.get(cid, 0.0) + nk.get(cid, 0.0), dense=raw_d.get(cid), keyword=raw_k.get(cid))
+                     for cid in set(nd) | set(nk)]
+            return sorted(cands, key=lambda c: (-c.score, c.chunk_id))
         nd, nk = minmax(dense), minmax(keyword)
         raw_d, raw_k = dict(dense), dict(keyword)
         cands = [Candidate(cid, self.alpha * nd.get(cid, 0.0) + (1 - self.alpha) * nk.get(cid, 0.0),
@@ -159,7 +172,7 @@ class Retriever:
             return [Candidate(cid, s, dense=s) for cid, s in self.dense(qvec, depth, allowed)][:n]
         keyword = self.keyword(query, depth, filters)
         first = self.fuse(self.dense(qvec, depth, allowed), keyword)
-        if self.prf_passages:
+        if self.fusion == "convex-prf" and self.prf_passages:
             q2 = self.feedback_query(qvec, [c.chunk_id for c in first[:self.prf_passages]])
             first = self.fuse(self.dense(q2, depth, allowed), keyword)
         return first[:n]
