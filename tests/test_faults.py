@@ -57,7 +57,7 @@ def _big_generation_kb(home: Path, tmp_path: Path):
     """A KB of one long document: its new generation (vectors + chunks.db with the full text, the chunks and the
     FTS index) is several times larger than what `kb reindex` writes to the catalogue (one transaction re-storing
     that document's chunks), so a file-size limit can sit between the two."""
-    from conftest import make_kb
+    from fixtures import make_kb
 
     src = tmp_path / "long-src"
     src.mkdir()
@@ -77,7 +77,7 @@ def _big_generation_kb(home: Path, tmp_path: Path):
 def _limit_between_catalogue_and_generation(home: Path, tmp_path: Path) -> int:
     """Measure, on a copy, how far `kb reindex` writes into catalog.db-wal before building, and how large the new
     generation's files are; return a file-size limit between the two."""
-    from conftest import make_kb
+    from fixtures import make_kb
 
     probe = tmp_path / "probe"
     shutil.copytree(home, probe)
@@ -122,7 +122,7 @@ def test_disk_full_while_writing_generation_keeps_previous(tmp_path):
     # the previous generation is still the live one, complete, and searchable
     assert gens.read_current(home) == before
     assert gens.list_generations(home) == gens_before
-    from conftest import make_kb
+    from fixtures import make_kb
 
     hits = make_kb(home).search("naloxone buprenorphine induction", k=3).hits
     assert hits and hits[0].doc_id == "long-guide"
@@ -158,7 +158,7 @@ def test_search_on_corrupted_live_vectors_is_a_clear_error(built_kb_home, tmp_pa
 
 def test_corrupted_new_generation_server_keeps_serving_previous(built_kb_home, tmp_path):
     """A process already serving generation A keeps serving A when the newly published B fails its checksum."""
-    from conftest import make_kb
+    from fixtures import make_kb
 
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
