@@ -25,8 +25,8 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_EVAL_CACHE", "~/.cache/practice-partner/eval", "Where `kb eval` keeps the knowledge bases it builds."),
     ("KB_SEARCH_RATE_LIMIT", "120/minute", "Searches per client address (web page and API); 'off' disables."),
     ("KB_TORCH_THREADS", "1", "Threads torch uses to encode (1 suits concurrent single queries on 2 cores)."),
-    ("KB_WORKERS", "1", "Web server worker processes for `kb serve`."),
-    ("KB_THREADS", "8", "Threads per worker process for `kb serve`."),
+    ("KB_WORKERS", "2", "Web server worker processes for `kb serve` (2 measured best on 2 cores)."),
+    ("KB_THREADS", "2", "Threads per worker process for `kb serve`."),
 ]
 
 
@@ -57,8 +57,8 @@ class Settings:
     eval_cache: Path = Path("~/.cache/practice-partner/eval")
     search_rate_limit: str = "120/minute"
     torch_threads: int = 1
-    workers: int = 1
-    threads: int = 8
+    workers: int = 2
+    threads: int = 2
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -83,8 +83,8 @@ class Settings:
             eval_cache=Path(_env("KB_EVAL_CACHE", "~/.cache/practice-partner/eval")).expanduser(),
             search_rate_limit=_env("KB_SEARCH_RATE_LIMIT", "120/minute"),
             torch_threads=int(_env("KB_TORCH_THREADS", "1")),
-            workers=int(_env("KB_WORKERS", "1")),
-            threads=int(_env("KB_THREADS", "8")),
+            workers=int(_env("KB_WORKERS", "2")),
+            threads=int(_env("KB_THREADS", "2")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "home" in clean:
