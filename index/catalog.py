@@ -77,18 +77,31 @@ class Catalog:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             old = self.db.execute("SELECT added_at FROM documents WHERE doc_id=?", (m.doc_id,)).fetchone()
-            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (m.doc_id,))
             self.db.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (m.doc_id, m.title, m.doc_type, m.source, m.published, m.reviewed, json.dumps(list(m.tags)),
                  m.filename, m.basis, doc.text,
                  json.dumps([[s.start, s.end, list(s.heading_path), s.page] for s in doc.sections]),
                  doc.content_hash, origin, old[0] if old else now, now))
-            self.db.executemany(
-                'INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)',
-                [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page, c.n_tokens)
-                 for c in chunks])
+            self._write_chunks(m.doc_id, chunks)
             self.bump()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
+        self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self.db.executemany(
+            'INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)',
+            [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page, c.n_tokens)
+             for c in chunks])
+
+    def replace_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
+        """Store a document's chunks again (new chunking parameters); the caller bumps the version once."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_chunks(doc_id, chunks)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

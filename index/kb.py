@@ -455,14 +455,7 @@ class KnowledgeBase:
         """Chunk every stored document again with the current parameters (they are recorded per generation)."""
         ids = catalog.doc_ids()
         for i, doc_id in enumerate(ids):
-            doc = catalog.load_document(doc_id)
-            catalog.db.execute("BEGIN IMMEDIATE")
-            catalog.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-            catalog.db.executemany(
-                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)",
-                [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page,
-                  c.n_tokens) for c in self._chunk(doc)])
-            catalog.db.execute("COMMIT")
+            catalog.replace_chunks(doc_id, self._chunk(catalog.load_document(doc_id)))
             if progress and (i % 50 == 0 or i == len(ids) - 1):
                 progress("chunking", i + 1, len(ids))
         catalog.set_state("chunking", json.dumps(self.chunk_params.to_dict(), sort_keys=True))

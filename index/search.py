@@ -136,18 +136,17 @@ class Retriever:
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
     def fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[Candidate]:
-        """Convex mix of min-max normalised scores; a passage missing from a leg scores 0 there."""
+        """Convex mix of min-max normalised scores (or, for comparison, RRF); a passage missing from a leg scores 0."""
         if self.fusion == "rrf":  # kept for comparison (kb eval --fusion rrf)
             nd = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(dense)}
             nk = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(keyword)}
-            raw_d, raw_k = dict(dense), dict(keyword)
-            cands = [Candidate(cid, nd.get(cid, 0.0) + nk.get(cid, 0.0), dense=raw_d.get(cid), keyword=raw_k.get(cid))
-                     for cid in set(nd) | set(nk)]
-            return sorted(cands, key=lambda c: (-c.score, c.chunk_id))
-        nd, nk = minmax(dense), minmax(keyword)
+            wd = wk = 1.0
+        else:
+            nd, nk = minmax(dense), minmax(keyword)
+            wd, wk = self.alpha, 1 - self.alpha
         raw_d, raw_k = dict(dense), dict(keyword)
-        cands = [Candidate(cid, self.alpha * nd.get(cid, 0.0) + (1 - self.alpha) * nk.get(cid, 0.0),
-                           dense=raw_d.get(cid), keyword=raw_k.get(cid)) for cid in set(nd) | set(nk)]
+        cands = [Candidate(cid, wd * nd.get(cid, 0.0) + wk * nk.get(cid, 0.0), dense=raw_d.get(cid),
+                           keyword=raw_k.get(cid)) for cid in set(nd) | set(nk)]
         return sorted(cands, key=lambda c: (-c.score, c.chunk_id))
 
     def feedback_query(self, qvec: np.ndarray, top: list[int]) -> np.ndarray:
