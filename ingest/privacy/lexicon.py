@@ -96,3 +96,94 @@ HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Mme", "Mlle", "M."
 
 # Particles that can sit inside a family name ("van der Berg", "de Souza").
 NAME_PARTICLES = ("de", "da", "di", "du", "del", "della", "van", "von", "der", "den", "la", "le", "dos", "das", "bin", "al", "el", "ter")
+
+# Clinical vocabulary that a name model or a surname list can mistake for a person:
+# eponyms (signs, tests, diseases, scales), drug and brand names, clinical roles.
+CLINICAL_WORDS: frozenset[str] = frozenset(
+    w.lower()
+    for w in """
+spurling spurling's apley apley's hawkins kennedy neer jobe faber fadir patrick gaenslen's thomas ober lachman
+mcmurray's drawer hoffmann hoffman hoffmann's lhermitte lhermitte's adson wright roos allen allen's froment
+durkan finkelstein's tinel phalen's bouchard heberden heberden's baker baker's colles smith's barton barton's
+bennett bennett's boutonniere dupuytren's paget paget's osgood-schlatter sever sever's morton morton's
+bell bell's horner horner's brown-sequard guillain-barre charcot charcot's marie tooth charcot-marie-tooth
+glasgow apgar braden norton morse wells geneva caprini padua mallampati kellgren lawrence kellgren-lawrence
+beighton ottawa canadian nexus oswestry roland morris roland-morris womac koos dash quickdash borg karnofsky
+ecog clinical frailty rockwood folstein moca montreal beck hamilton zung edinburgh epds audit-c cage-aid
+opioid risk tool ort sopp soapp soapp-r comm dast-10 pdmp narcotics glasgow-blatchford child-pugh meld
+cockcroft gault cockcroft-gault ckd-epi mdrd friedewald framingham
+beers stopp start stopp/start
+valsalva heimlich trendelenburg fowler fowler's sims semi-fowler
+hashimoto's graves' grave's addison's cushing's conn conn's wilson wilson's gilbert gilbert's
+alzheimer parkinsonism parkinsonian crohn's bell's raynaud's sjogren's sjögren's reiter reiter's behcet behçet
+kawasaki's still still's whipple whipple's hirschsprung's huntington's tourette's asperger's munchausen's
+korsakoff's wernicke's lewy body bodies pick pick's creutzfeldt jakob creutzfeldt-jakob tay sachs tay-sachs
+down down's turner turner's klinefelter marfan's ehlers-danlos meniere's menière's lyme's legg calve perthes
+legg-calve-perthes scheuermann scheuermann's baastrup bertolotti maigne tietze's mondor kienbock kienböck
+de quervain quervain quervain's osgood schlatter's morton's hallux hoffa sinding larsen sinding-larsen
+brodie bankart hill-sachs salter harris salter-harris weber maisonneuve monteggia galeazzi jones smith
+kaposi's hodgkin's non-hodgkin burkitt ewing ewing's wilms wilms' barrett barrett's zollinger ellison
+mallory weiss mallory-weiss boerhaave stevens-johnson steven johnson's fournier fournier's ludwig ludwig's
+apgar's glasgow's naranjo naranjo's likert dsm dsm-5 icd icd-10 icd-11 who cdc fda nice cfpc cpso cmpa
+acetaminophen oxycodone/acetaminophen hydromorphone morphine codeine buprenorphine/naloxone methadone
+kadian m-eslon ms-contin hydromorph-contin oxyneo targin tramadol tramacet zytram tridural ultracet
+nucynta belbuca butrans probuphine sublocade suboxone zubsolv metadol methadose naloxone narcan kloxxado
+lyrica gralise neurontin cymbalta effexor savella elavil aventyl pamelor flexeril lioresal zanaflex
+tizanidine robaxin methocarbamol orphenadrine norflex skelaxin celebrex vioxx arcoxia mobic naprosyn
+anaprox vimovo pennsaid voltaren emulgel aleve advil motrin tylenol percocet endocet oxycocet roxicet
+vicodin norco lortab dilaudid demerol meperidine talwin pentazocine fentanyl duragesic abstral onsolis
+sufenta remifentanil ketamine ketalar lidocaine xylocaine lidoderm capsaicin zostrix qutenza botox
+dysport xeomin imitrex maxalt zomig relpax amerge axert frova aimovig emgality ajovy vyepti nurtec ubrelvy
+cesamet sativex epidiolex nabilone dronabinol marinol syndros cannabidiol cbd thc
+ativan xanax valium rivotril klonopin restoril serax halcion dalmane imovane zopiclone sublinox ambien
+seroquel zyprexa risperdal abilify rexulti vraylar latuda invega haldol loxapac nozinan
+zoloft paxil prozac celexa cipralex lexapro luvox effexor pristiq wellbutrin zyban remeron trintellix
+brintellix desyrel oleptro trazodone lithium carbolith epival depakote tegretol lamictal topamax keppra
+dilantin trileptal gabapentin pregabalin duloxetine milnacipran venlafaxine desvenlafaxine amitriptyline
+nortriptyline imipramine desipramine clomipramine cyclobenzaprine baclofen tizanidine dantrolene
+prednisone medrol depo-medrol kenalog celestone solu-medrol dexamethasone decadron
+lipitor crestor zocor pravachol metformin glucophage januvia jardiance forxiga ozempic trulicity victoza
+lantus levemir tresiba humalog novorapid synthroid eltroxin coumadin warfarin eliquis xarelto pradaxa
+lasix hctz altace ramipril coversyl norvasc amlodipine lisinopril losartan cozaar diovan atacand micardis
+nexium pantoloc tecta losec prevacid pariet zantac pepcid gravol maxeran stemetil zofran senokot lax-a-day
+restoralax colace dulcolax movantik relistor entereg naloxegol methylnaltrexone
+vivitrol revia naltrexone antabuse disulfiram campral acamprosate champix varenicline nicorette nicoderm
+physiotherapist physiotherapists chiropractor chiropractors osteopath massage kinesiologist kinesiologists
+psychotherapist counsellor counselor counsellors counselors anesthesiologist anaesthetist anesthetist
+rheumatologist neurologist neurosurgeon physiatrist orthopaedic orthopedic orthopaedics surgeon surgeons
+internist gastroenterologist cardiologist oncologist geriatrician pediatrician paediatrician obstetrician
+gynecologist gynaecologist dermatologist psychiatrist psychiatrists pharmacologist toxicologist
+paramedic paramedics coordinator navigator midwife doula chaplain receptionist administrator manager
+director chair lead fellow resident intern locum registrar hospitalist coroner ombudsman
+colleague colleagues everyone all folks team friends tai chi qigong reiki yoga pilates
+""".split()
+)
+
+# Places and organisations that read like names in Title Case.
+PLACE_WORDS: frozenset[str] = frozenset(
+    w.lower()
+    for w in """
+ontario quebec québec alberta manitoba saskatchewan nunavut yukon labrador newfoundland brunswick scotia prince edward
+columbia british nova new york boston chicago detroit buffalo montreal montréal vancouver calgary edmonton winnipeg regina
+saskatoon halifax moncton fredericton charlottetown victoria whitehorse yellowknife iqaluit gatineau hull laval longueuil
+hamilton burlington oakville milton halton peel durham york simcoe muskoka haliburton kawartha lakes northumberland
+belleville trenton cobourg brockville cornwall hawkesbury pembroke renfrew arnprior carleton kanata nepean orleans
+orléans gloucester stittsville barrhaven smiths falls perth kemptville napanee picton prince edward county quinte
+lindsay orillia collingwood wasaga midland penetanguishene owen sound hanover walkerton kincardine goderich
+stratford woodstock ingersoll tillsonburg simcoe brantford cambridge st catharines welland thorold pelham grimsby
+fort erie port colborne chatham kent leamington essex amherstburg tecumseh lasalle strathroy st thomas aylmer
+elliot lake espanola blind river sault ste marie wawa marathon geraldton kenora dryden sioux lookout fort frances
+red lake moosonee attawapiskat moose factory kashechewan fort albany peawanuck kapuskasing hearst cochrane iroquois
+falls kirkland temiskaming haileybury new liskeard north bay sturgeon parry mattawa huntsville bracebridge gravenhurst
+markham richmond hill newmarket aurora whitby ajax pickering scarborough etobicoke north york east york
+mississauga brampton caledon bolton georgetown orangeville shelburne guelph fergus elora kitchener waterloo
+niagara-on-the-lake sunnybrook sinai baycrest bridgepoint holland bloorview camh uhn unity trillium humber scarborough
+lakeridge southlake mackenzie stevenson william osler osler kingston hotel dieu providence st joseph's joseph st
+michael's michael's mcmaster queen's queens western laurentian lakehead nipissing trent brock ryerson metropolitan
+tmu carleton uottawa mcgill dalhousie memorial laval sherbrooke ubc ualberta usask umanitoba ohip oma ocfp cpso rnao
+cep cfpc cma cpsa hqo cadth ccsa camh-ohtn ohtn echo opioid pain rxfiles nnadap nodapp nidda idapp mohltc mhltc
+""".split()
+)
+
+# Clinical or place words kept as stop words even though a census list has them as a name.
+ALWAYS_STOP: frozenset[str] = frozenset("beers new north east fort falls lake still prince peel tai chi".split())

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from . import lexicon
+from . import names
+from .names import shipped_first_names  # noqa: F401  (public: the shipped given-name list)
+from .normalize import fold_for_screen
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_MRN_PATTERNS = DATA_DIR / "mrn_patterns.txt"
@@ -165,6 +167,7 @@ class ScreenConfig:
 
     mrn_patterns: tuple[re.Pattern, ...] = ()
     first_names: frozenset[str] | None = None  # None: the shipped list
+    use_model: bool = True  # False: names from rules and lexicons only (no NER model)
     disabled_kinds: frozenset[str] = frozenset()
 
     @staticmethod
@@ -200,16 +203,6 @@ def default_config() -> ScreenConfig:
     return ScreenConfig(
         mrn_patterns=ScreenConfig.parse_patterns(_read_lines(DEFAULT_MRN_PATTERNS), str(DEFAULT_MRN_PATTERNS))
     )
-
-
-@functools.lru_cache(maxsize=1)
-def shipped_first_names() -> frozenset[str]:
-    names = set()
-    for raw in _read_lines(DEFAULT_FIRST_NAMES):
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            names.add(_fold(line))
-    return frozenset(names - lexicon.NOT_NAME_WORDS)
 
 
 # --------------------------------------------------------------------------- #
@@ -399,29 +392,6 @@ AGE_PATTERNS = [
     re.compile(r"(?<![\w.])(?P<n>9\d|1[01]\d)(?:[MF])\b(?=[ \t]+(?:with|presents|presenting|who|patient|pt|w/))"),
 ]
 
-NAME_TOKEN = rf"[{UP}](?:[{LO}]+(?:['’][{UP}]?[{LO}]+)?|['’][{UP}][{LO}]+)(?:[{UP}][{LO}]+)?(?:-[{UP}][{LO}]+)?"
-NAME_OR_CAPS = rf"(?:{NAME_TOKEN}|[{UP}]{{2,}}(?:['’-][{UP}]+)*(?![\w]))"
-PARTICLES = r"(?:(?:de|da|di|du|del|della|van|von|der|den|la|le|dos|das|bin|ter|St\.?)[ \t]+){0,2}"
-HONORIFIC_RE = re.compile(
-    rf"(?<![\w.])(?P<hon>Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Mme|Mlle)(?:\.[ \t]*|[ \t]+)"
-    rf"(?P<name>(?:[{UP}]\.[ \t]*){{0,2}}(?:{NAME_TOKEN}[ \t]+){{0,2}}{PARTICLES}{NAME_TOKEN}|(?:[{UP}]\.[ \t]*){{1,2}}[{UP}][{LO}]+)"
-)
-NAME_CONTEXT_RE = re.compile(
-    rf"(?:\b(?:the\s+)?(?:patient|pt|client|resident|son|daughter|husband|wife|spouse|mother|father|caregiver|sister|brother),[ \t]+"
-    rf"|(?:^|(?<=[\n;|(]))[ \t]*(?:[-*•][ \t]*)?(?:(?:Patient|Pt|Client|Resident)(?:['’]s)?(?:[ \t]+(?:full[ \t]+)?[Nn]ame)?|Name|Full[ \t]+name|Nom|Patient\(e\)|"
-    rf"Presenter|Presented[ \t]+by|Case[ \t]+presenter|Submitted[ \t]+by|Prepared[ \t]+by|Referring[ \t]+(?:physician|provider|clinician|MD)|"
-    rf"Family[ \t]+(?:physician|doctor)|Physician|Clinician|Attending|Contact|Emergency[ \t]+contact|Next[ \t]+of[ \t]+kin|Substitute[ \t]+decision[ -]maker|SDM|"
-    rf"POA|Caregiver|Pharmacist|Nurse|NP|MD|Signed|Author)[ \t]*(?:\*\*)?[ \t]*:[ \t]*(?:\*\*)?[ \t]*"
-    rf"|\b[Pp]atient[ \t]+(?:name[ \t]+)?(?:is|was)[ \t]+(?:named[ \t]+)?|\bnamed[ \t]+|\bcalled[ \t]+)"
-    rf"(?P<name>{NAME_OR_CAPS}(?:,[ \t]+{NAME_OR_CAPS})?(?:[ \t]+[{UP}]\.)?(?:[ \t]+{PARTICLES}{NAME_OR_CAPS}){{0,2}})"
-)
-CAP_TOKEN_RE = re.compile(rf"(?<![\w'’-]){NAME_TOKEN}(?![\w'’-]|\.[ \t]*[{LO}])")
-FOLLOW_LAST_RE = re.compile(
-    rf"[ \t]+(?:(?P<mid>[{UP}])\.?[ \t]+|(?P<midname>{NAME_TOKEN})[ \t]+)?(?P<particles>{PARTICLES})(?P<last>{NAME_TOKEN})(?![\w'’-])"
-)
-NEXT_WORD_RE = re.compile(rf"[ \t]*(?:['’]s)?[ \t]*([\w'’]+)")
-
-
 # --------------------------------------------------------------------------- #
 # Detection
 # --------------------------------------------------------------------------- #
@@ -438,10 +408,6 @@ def _near(text: str, start: int, end: int, pattern: re.Pattern, before: int = 45
     hi = min(len(text), end + after)
     following = text[end:hi].partition("\n")[0]  # look ahead on the same line only
     return bool(pattern.search(text[lo:start]) or pattern.search(following))
-
-
-def _is_name_word(tok: str) -> bool:
-    return _fold(tok).strip("'") not in lexicon.NOT_NAME_WORDS
 
 
 def _find_health_cards(text: str, out: list[_Cand], taken_digits: set[tuple[int, int]]) -> None:
@@ -606,68 +572,9 @@ def _find_ages(text: str, out: list[_Cand]) -> None:
             out.append(_Cand("AGE", m.start(), m.end(), 6))
 
 
-def _name_ok(tokens: list[str]) -> bool:
-    return bool(tokens) and all(_is_name_word(t) for t in tokens)
-
-
-def _followed_by_institution(text: str, end: int) -> bool:
-    m = NEXT_WORD_RE.match(text, end)
-    return bool(m and _fold(m.group(1)) in lexicon.INSTITUTION_WORDS)
-
-
-def _find_names(text: str, out: list[_Cand], first_names: frozenset[str]) -> None:
-    # 1. honorific + name ("Dr. Jane Smith", "Mrs. O'Neil", "Dr J. Tremblay")
-    for m in HONORIFIC_RE.finditer(text):
-        s, e = m.span("name")
-        name = m.group("name")
-        toks = re.findall(NAME_TOKEN, name)
-        # trim trailing tokens that are ordinary words ("Dr. Smith Recommends")
-        while len(toks) > 1 and not _is_name_word(toks[-1]):
-            cut = name.rfind(toks[-1])
-            name = name[:cut].rstrip()
-            toks = toks[:-1]
-        e = s + len(name)
-        if not toks or not _is_name_word(toks[0]) and not re.match(rf"[{UP}]\.", name):
-            continue
-        if m.group("hon") == "Dr" and _followed_by_institution(text, e) and len(toks) == 1:
-            continue
-        out.append(_Cand("NAME", s, e, 6))
-    # 2. labelled or introduced names ("Patient: Jane Doe", "the patient, Jane,")
-    for m in NAME_CONTEXT_RE.finditer(text):
-        s, e = m.span("name")
-        name = m.group("name")
-        toks = re.findall(NAME_OR_CAPS, name)
-        while len(toks) > 1 and not _is_name_word(toks[-1]):
-            cut = name.rfind(toks[-1])
-            name = name[:cut].rstrip(" \t,")
-            toks = toks[:-1]
-        e = s + len(name)
-        if not _name_ok(toks):
-            continue
-        prefix = m.group(0)[: m.start("name") - m.start()].lower()
-        labelled_role = re.search(r"presenter|presented|submitted|prepared|referring|family|physician|clinician|attending|contact|pharmacist|nurse|np|md|signed|author|kin|sdm|poa|caregiver|decision", prefix)
-        if labelled_role and len(toks) < 2 and _fold(toks[0]) not in first_names:
-            continue  # "Contact: Ontario" / "Physician: Consider" — need a real name shape
-        if _followed_by_institution(text, e):
-            continue
-        out.append(_Cand("NAME", s, e, 6))
-    # 3. First Last where First is a known first name
-    for m in CAP_TOKEN_RE.finditer(text):
-        first = m.group(0)
-        if _fold(first) not in first_names:
-            continue
-        f = FOLLOW_LAST_RE.match(text, m.end())
-        if not f:
-            continue
-        last = f.group("last")
-        mid = f.group("midname")
-        if not _is_name_word(last) or (mid and not _is_name_word(mid)):
-            continue
-        if _fold(last) in first_names and _fold(last) in lexicon.NOT_NAME_WORDS:
-            continue
-        if _followed_by_institution(text, f.end()):
-            continue
-        out.append(_Cand("NAME", m.start(), f.end(), 5))
+def _find_names(text: str, out: list[_Cand], config: ScreenConfig) -> None:
+    for start, end, priority in names.find_names(text, config.first_names, use_model=config.use_model):
+        out.append(_Cand("NAME", start, end, priority))
 
 
 def _resolve(cands: list[_Cand]) -> list[_Cand]:
@@ -713,17 +620,22 @@ def _iter_candidates(text: str, config: ScreenConfig) -> Iterator[_Cand]:
     if "AGE" not in disabled:
         _find_ages(text, out)
     if "NAME" not in disabled:
-        _find_names(text, out, config.first_names if config.first_names is not None else shipped_first_names())
+        _find_names(text, out, config)
     yield from out
 
 
 def screen_text(text: str, *, allowlist: Allowlist | None = None, config: ScreenConfig | None = None) -> ScreenReport:
-    """Screen ``text`` for personal identifiers; returns a report of masked findings."""
+    """Screen ``text`` for personal identifiers; returns a report of masked findings.
+
+    Detection runs on a same-length ASCII-folded copy (Unicode spaces, dashes, digits),
+    so offsets point into ``text`` as given.
+    """
     if not isinstance(text, str):
         raise TypeError("screen_text expects str")
     if not text:
         return ScreenReport([])
     config = config or default_config()
+    original, text = text, fold_for_screen(text)
     cands = list(_iter_candidates(text, config))
     # numbers inside URLs / DOIs are not identifiers (emails are still reported)
     url_spans = [m.span() for m in URL_RE.finditer(text)]
@@ -747,7 +659,7 @@ def screen_text(text: str, *, allowlist: Allowlist | None = None, config: Screen
             start=c.start,
             end=c.end,
             line=bisect.bisect_left(newlines, c.start) + 1,
-            masked=mask(c.kind, text[c.start:c.end]),
+            masked=mask(c.kind, original[c.start:c.end]),
         )
         for c in kept
     ]

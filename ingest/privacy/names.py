@@ -1,0 +1,414 @@
+"""Person-name detection: context rules, name lexicons and a statistical NER model.
+
+Four layers, each returning (start, end, priority) spans:
+
+1. honorifics ("Dr. Jane Smith", "Mme Tremblay", "M. Gagnon");
+2. context rules: labels ("Patient:", "Name:", "c/o", "Attn:"), relations ("her
+   partner Luc", "his daughter, Amira", "sa fille Julie"), salutations ("Dear
+   Wojciech"), signatures ("Regards,\\nPriya Raghunathan") and introductions
+   ("named", "the patient, Ana,");
+3. lexicon pairs: a known given name followed by a surname-like word, and the
+   "SURNAME, Given" form (US Census 1990 lists, public domain, in ``data/names``);
+4. the packaged spaCy NER model, run only on short windows around name-like
+   words (a whole document would cost ~35 ms/kB), with clinical filters:
+   eponyms ("Tinel sign", "Crohn's disease"), cited authors ("Busse et al.",
+   "Busse JW,"), institutions ("Michael Garron Hospital") and clinical words.
+
+A word is *surname-like* when the census lists it as a surname and it is not a
+common English word, or when it is not an English word at all (Kowalczyk,
+Raghunathan); English word frequencies come from symspellpy's dictionary.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from pathlib import Path
+
+from . import lexicon
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NAMES_DIR = DATA_DIR / "names"
+DEFAULT_FIRST_NAMES = DATA_DIR / "first_names.txt"
+
+UP = "A-ZÀ-ÖØ-Þ"
+LO = "a-zß-öø-ÿ"
+
+_PART = rf"[{UP}](?:[{LO}]+(?:['’][{UP}]?[{LO}]+)?|['’][{UP}][{LO}]+)(?:[{UP}][{LO}]+)?"
+NAME_TOKEN = rf"{_PART}(?:-{_PART}){{0,2}}"
+CAPS_TOKEN = rf"[{UP}]{{2,}}(?:['’-][{UP}]+)*(?![\w])"
+NAME_OR_CAPS = rf"(?:{NAME_TOKEN}|{CAPS_TOKEN})"
+PARTICLES = r"(?:(?:de|da|di|du|del|della|des|van|von|der|den|la|le|dos|das|bin|ibn|al|el|ter|ten|St\.?|Van|Von|De|Di|Da|Del|La|Le|Mac|Al|El)[ \t]+){0,2}"
+_SEQ = rf"{NAME_OR_CAPS}(?:,[ \t]+{NAME_OR_CAPS})?(?:[ \t]+[{UP}]\.)?(?:[ \t]+{PARTICLES}{NAME_OR_CAPS}){{0,3}}"
+
+HONORIFIC_RE = re.compile(
+    rf"(?<![\w.])(?P<hon>Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Mme|Mlle|M|Sr|Fr|Rev)(?:\.[ \t]*|(?<!M)[ \t]+)"
+    rf"(?P<name>(?:[{UP}]\.[ \t]*){{0,2}}(?:{NAME_TOKEN}[ \t]+){{0,2}}{PARTICLES}{NAME_OR_CAPS}|(?:[{UP}]\.[ \t]*){{1,2}}[{UP}][{LO}]+)"
+)
+
+_LABELS = (
+    r"(?:Patient|Pt|Client|Resident|Usager|Usag[èe]re)(?:['’]s)?(?:[ \t]+(?:full[ \t]+|legal[ \t]+)?[Nn]ame)?|Name|Full[ \t]+name|"
+    r"(?:First|Last|Given|Family|Middle|Preferred)[ \t]+name|Surname|Nom(?:[ \t]+(?:du|de[ \t]+la)[ \t]+patient(?:e)?)?|Pr[ée]nom|Patient\(e\)|"
+    r"Presenter|Presented[ \t]+by|Case[ \t]+presenter|Submitted[ \t]+by|Prepared[ \t]+by|Referring[ \t]+(?:physician|provider|clinician|MD)|"
+    r"Family[ \t]+(?:physician|doctor)|Physician|Clinician|Attending|Contact|Emergency[ \t]+contact|Next[ \t]+of[ \t]+kin|"
+    r"Substitute[ \t]+decision[ -]maker|SDM|POA|Caregiver|Pharmacist|Nurse|NP|MD|Signed|Signature|Author|"
+    r"Spouse|Partner|Husband|Wife|Mother|Father|Parent|Guardian|Daughter|Son|Conjoint(?:e)?|Re|RE|Attn|Attention|From|To|Cc|CC"
+)
+_RELATIONS = (
+    r"partner|husband|wife|spouse|daughter|son|mother|father|mom|mum|dad|sister|brother|sibling|friend|caregiver|niece|nephew|"
+    r"grandson|granddaughter|grandmother|grandfather|grandma|grandpa|aunt|uncle|cousin|fianc[ée]e?|boyfriend|girlfriend|roommate|"
+    r"neighbou?r|guardian|child|stepson|stepdaughter|stepmother|stepfather|landlord|employer|co-?worker|ex|ex-wife|ex-husband|"
+    r"ex-partner|twin|nurse|worker|advocate|interpreter|translator"
+)
+_FR_RELATIONS = (
+    r"conjointe?|partenaire|fille|fils|m[èe]re|p[èe]re|mari|femme|s[oœ]eur|fr[èe]re|amie?|petite?-fille|petit-fils|tante|oncle|"
+    r"cousine?|voisine?|tuteur|tutrice|proche\s+aidante?"
+)
+_SIGNOFF = (
+    r"Regards|Kind[ \t]+regards|Best[ \t]+regards|Warm[ \t]+regards|Sincerely|Yours[ \t]+(?:truly|sincerely)|Thanks|Thank[ \t]+you|"
+    r"Best|Cheers|Respectfully|Cordialement|Merci|Salutations|Bien[ \t]+[àa][ \t]+vous|Amicalement"
+)
+CONTEXT_RE = re.compile(
+    rf"(?:\b(?:the\s+)?(?:patient|pt|client|resident|{_RELATIONS}),[ \t]+"
+    rf"|(?:^|(?<=[\n;|(]))[ \t]*(?:[-*•][ \t]*)?(?:\*\*)?(?:{_LABELS})[ \t]*(?:\*\*)?[ \t]*:[ \t]*(?:\*\*)?[ \t]*"
+    rf"|\b(?:[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Oo]ur|(?:the[ \t]+)?(?:patient|pt|client)['’]s)[ \t]+(?:(?:common[- ]law|late|elder|older|younger|adult|eldest|youngest|step-?|new|former)[ \t]+)?(?:{_RELATIONS})(?:[ \t]*\(|,)?[ \t]+(?:(?:named|called|is|was)[ \t]+)?"
+    rf"|\b(?:[Ss]a|[Ss]on|[Ll]eur)[ \t]+(?:{_FR_RELATIONS})[ \t]*,?[ \t]+(?:(?:nommée?|appelée?)[ \t]+)?"
+    rf"|(?:^|(?<=\n))[ \t]*(?:Dear|Hi|Hello|Hey|Bonjour|Cher|Ch[èe]re|Salut|Allo|Allô)[ \t]+"
+    rf"|(?:^|(?<=\n))[ \t]*(?:{_SIGNOFF})[ \t]*[,.!]?[ \t]*\n[ \t]*"
+    rf"|(?:^|(?<=\n))[ \t]*(?:--|—|–|-)[ \t]*(?=[{UP}])"
+    rf"|\b(?:c/o|C/O|care[ \t]+of|Care[ \t]+of|a/s|aux[ \t]+soins[ \t]+de)[ \t]+"
+    rf"|\b[Pp]atient[ \t]+(?:name[ \t]+)?(?:is|was)[ \t]+(?:named[ \t]+)?|\bnamed[ \t]+|\bcalled[ \t]+|\bnommée?[ \t]+|\bs['’]appelle[ \t]+"
+    rf"|\b(?:[Ss]igned|[Ee]lectronically[ \t]+signed|[Dd]ictated|[Tt]ranscribed|[Rr]eviewed)[ \t]+by[ \t]+)"
+    rf"(?P<name>{_SEQ})"
+)
+_ROLE_LABEL = re.compile(
+    r"presenter|presented|submitted|prepared|referring|family|physician|clinician|attending|contact|pharmacist|nurse|np|md|"
+    r"signed|signature|author|kin|sdm|poa|caregiver|decision|\bre\b|attn|attention|from|\bto\b|\bcc\b|dictated|transcribed|reviewed"
+)
+CAP_TOKEN_RE = re.compile(rf"(?<![\w'’-])(?:{NAME_TOKEN}|{CAPS_TOKEN})(?![\w'’-]|\.[ \t]*[{LO}])")
+FOLLOW_LAST_RE = re.compile(
+    rf"[ \t]+(?:(?P<mid>[{UP}])\.?[ \t]+|(?P<midname>{NAME_OR_CAPS})[ \t]+)?(?P<particles>{PARTICLES})(?P<last>{NAME_OR_CAPS})(?![\w'’-])"
+)
+COMMA_GIVEN_RE = re.compile(rf",[ \t]*(?P<given>{NAME_OR_CAPS})(?![\w'’-])")
+NEXT_WORD_RE = re.compile(r"[ \t]*(?:['’]s)?[ \t]*([\w'’]+)")
+TOKEN_SPLIT_RE = re.compile(rf"{NAME_OR_CAPS}")
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+EPONYM_FOLLOW = frozenset(
+    """sign signs test tests manoeuvre maneuver manoeuvres maneuvers disease diseases syndrome syndromes criteria criterion
+    scale score scores index reflex phenomenon palsy classification fracture procedure approach method technique law rule
+    rules questionnaire tool inventory equation formula staging stage triad point points lesion lesions node nodes ulcer
+    cyst canal tunnel contracture disorder disorders deformity neuroma neuralgia test's sign's operation protocol model
+    lines line effect curve et al""".split()
+)
+_CITATION_AFTER = re.compile(r"[ \t]+(?:et[ \t]+al\b|and[ \t]+colleagues\b|[A-Z]{1,3}[,.;:](?![\w])|[A-Z]{1,3}[ \t]+(?:et|and|&|[A-Z][a-z]+[ \t]+[A-Z]{1,3}\b))|,?[ \t]*\(?(?:19|20)\d{2}[a-z]?\)?(?![\d/-])")
+
+
+def fold(s: str) -> str:
+    """Lower-case, strip accents and unify apostrophes (for list look-ups)."""
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if not unicodedata.combining(c)).lower().replace("’", "'")
+
+
+def _read_list(path: Path) -> list[str]:
+    out = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            out.append(fold(line))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_first_names() -> frozenset[str]:
+    """Given names: the project's list plus the US Census 1990 given names."""
+    names = set(_read_list(DEFAULT_FIRST_NAMES)) | set(_read_list(NAMES_DIR / "given_census1990.txt"))
+    return frozenset(names - lexicon.NOT_NAME_WORDS)
+
+
+@functools.lru_cache(maxsize=1)
+def surname_ranks() -> dict[str, int]:
+    """US Census 1990 surnames, most frequent first (rank 0 = Smith)."""
+    ranks: dict[str, int] = {}
+    for i, name in enumerate(_read_list(NAMES_DIR / "surnames_census1990.txt")):
+        ranks.setdefault(name, i)
+    return ranks
+
+
+@functools.lru_cache(maxsize=1)
+def english_ranks() -> dict[str, int]:
+    """English word frequency ranks from symspellpy's shipped dictionary (rank 0 = most frequent)."""
+    import importlib.resources
+
+    ranks: dict[str, int] = {}
+    ref = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    with ref.open("r", encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            word = line.split(" ", 1)[0]
+            ranks.setdefault(word, i)
+    return ranks
+
+
+@functools.lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Words never taken as a name: clinical vocabulary, eponyms, drugs, places, organisations.
+
+    Clinical and place words that are also given names or frequent surnames (Thomas,
+    Hamilton, Wilson) stay name words: eponyms are recognised by what follows them.
+    """
+    given = set(_read_list(DEFAULT_FIRST_NAMES)) | set(_read_list(NAMES_DIR / "given_census1990.txt"))
+    surnames = surname_ranks()
+    ambiguous = {w for w in lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS
+                 if (w in given or surnames.get(w, 10**9) < 5000) and w not in lexicon.ALWAYS_STOP}
+    return lexicon.NOT_NAME_WORDS | ((lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS) - ambiguous)
+
+
+COMMON_ENGLISH_RANK = 15000  # more frequent than this: an ordinary word unless the census ranks it as a top surname
+TOP_SURNAME_RANK = 3000
+
+
+class Lexicon:
+    """Look-ups over the given-name, surname, English and stop-word lists."""
+
+    def __init__(self, first_names: frozenset[str] | None = None):
+        self.given = first_names if first_names is not None else shipped_first_names()
+        self.surnames = surname_ranks()
+        self.english = english_ranks()
+        self.stop = stop_words()
+
+    def _parts(self, tok: str) -> list[str]:
+        return [p for p in re.split(r"[-'’]", fold(tok)) if p] or [fold(tok)]
+
+    def is_stop(self, tok: str) -> bool:
+        f = fold(tok).strip("'")
+        return f in self.stop or f.removesuffix("'s") in self.stop
+
+    def common(self, word: str) -> bool:
+        r = self.english.get(word)
+        return r is not None and r < COMMON_ENGLISH_RANK
+
+    def is_given(self, tok: str) -> bool:
+        """A known given name (each part of a hyphenated one) that is not a frequent English word."""
+        if self.is_stop(tok):
+            return False
+        parts = self._parts(tok)
+        return all(p in self.given and (self.english.get(p, 10**9) >= 1500) for p in parts)
+
+    def is_surname_like(self, tok: str) -> bool:
+        """A census surname that is not an ordinary English word, or a word that is not English at all."""
+        if self.is_stop(tok) or len(tok) < 2:
+            return False
+        for p in self._parts(tok):
+            if len(p) < 2 and p not in ("o", "d"):
+                continue
+            sr = self.surnames.get(p)
+            er = self.english.get(p)
+            if p in self.stop:
+                return False
+            if sr is not None and (sr < TOP_SURNAME_RANK or er is None or er >= COMMON_ENGLISH_RANK):
+                continue
+            if er is None and p not in self.given:
+                continue  # not an English word (Kowalczyk, Raghunathan)
+            if p in self.given and (er is None or er >= 1500):
+                continue
+            return False
+        return True
+
+    def is_name_word(self, tok: str) -> bool:
+        return self.is_given(tok) or self.is_surname_like(tok)
+
+    def name_ish(self, tok: str) -> bool:
+        """Worth a look by the NER model."""
+        return not self.is_stop(tok) and self.is_name_word(tok)
+
+
+def _trim(name: str, lex: Lexicon, strong: bool) -> tuple[str, list[str]]:
+    """Drop trailing tokens that are not name words ("Jane Smith Recommends" -> "Jane Smith")."""
+    toks = TOKEN_SPLIT_RE.findall(name)
+    while len(toks) > 1 and (lex.is_stop(toks[-1]) or (not lex.is_name_word(toks[-1]) and lex.common(fold(toks[-1])))):
+        cut = name.rfind(toks[-1])
+        name = name[:cut].rstrip(" \t,")
+        toks = toks[:-1]
+    return name, toks
+
+
+def _followed_by(text: str, end: int, words: frozenset[str]) -> bool:
+    m = NEXT_WORD_RE.match(text, end)
+    return bool(m and fold(m.group(1)) in words)
+
+
+_MORE_CAPS = re.compile(r"(?:['’]s)?(?:[ \t]+(?:[A-Z][\w'’.-]*|of|de|du|and|&))")
+_PLACE_BEFORE = re.compile(r"(?:\b(?:St|Ste|Saint|Sainte|Mount|Mt|San|Santa|Fort|Port|Lake|Cape|Pointe?)\.?[ \t-]*)$")
+
+
+def _eponym_or_citation(text: str, start: int, end: int) -> bool:
+    """'Tinel sign', "Crohn's disease", 'Busse et al.', 'Busse JW,', 'Smith (2019)', 'Michael Garron Hospital'."""
+    pos = end
+    for _ in range(4):  # look past further capitalised words: "Lou Gehrig disease", "Keele STarT Back tool"
+        if _followed_by(text, pos, EPONYM_FOLLOW | lexicon.INSTITUTION_WORDS):
+            return True
+        m = _MORE_CAPS.match(text, pos)
+        if not m:
+            break
+        pos = m.end()
+    if _PLACE_BEFORE.search(text[max(0, start - 12):start]):
+        return True
+    if _CITATION_AFTER.match(text, end):
+        return True
+    before = text[max(0, start - 12):start]
+    return bool(re.search(r"(?:\bet\b|\band\b|&|,)[ \t]*$", before) and _CITATION_AFTER.match(text, end))
+
+
+def _honorific_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
+    for m in HONORIFIC_RE.finditer(text):
+        s = m.start("name")
+        name, toks = _trim(m.group("name"), lex, strong=True)
+        if not toks or (lex.is_stop(toks[0]) and not re.match(rf"[{UP}]\.", name)):
+            continue
+        if m.group("hon") == "M" and not (lex.is_name_word(toks[0])):
+            continue  # "M. tuberculosis"-style abbreviations
+        e = s + len(name)
+        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, lexicon.INSTITUTION_WORDS):
+            continue
+        out.append((s, e, 6))
+
+
+def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
+    for m in CONTEXT_RE.finditer(text):
+        s = m.start("name")
+        name, toks = _trim(m.group("name"), lex, strong=True)
+        if not toks or any(lex.is_stop(t) for t in toks):
+            # keep the leading name words before a stop word
+            keep = []
+            for t in toks:
+                if lex.is_stop(t):
+                    break
+                keep.append(t)
+            if not keep:
+                continue
+            name = name[: name.find(keep[-1]) + len(keep[-1])]
+            toks = keep
+        e = s + len(name)
+        prefix = m.group(0)[: s - m.start()].lower()
+        if _ROLE_LABEL.search(prefix) or re.search(r"^\s*(?:--|—|–|-)", prefix):
+            # roles, senders and dashes also introduce organisations: need a real name shape
+            if len(toks) < 2 and not lex.is_given(toks[0]):
+                continue
+            if len(toks) >= 2 and not any(lex.is_name_word(t) for t in toks):
+                continue
+        elif len(toks) == 1 and lex.common(fold(toks[0])) and not lex.is_name_word(toks[0]):
+            continue  # "her partner Was ..." / "Dear Colleague"
+        if _followed_by(text, e, lexicon.INSTITUTION_WORDS):
+            continue
+        out.append((s, e, 6))
+
+
+def _lexicon_pairs(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
+    for m in CAP_TOKEN_RE.finditer(text):
+        first = m.group(0)
+        if lex.is_given(first):
+            f = FOLLOW_LAST_RE.match(text, m.end())
+            if f:
+                last, mid = f.group("last"), f.group("midname")
+                if (lex.is_surname_like(last) or (lex.is_given(last) and not lex.common(fold(last)))) and not (mid and lex.is_stop(mid)):
+                    if not _eponym_or_citation(text, m.start(), f.end()):
+                        out.append((m.start(), f.end(), 5))
+                        continue
+        if lex.is_surname_like(first) and fold(first) in lex.surnames:
+            c = COMMA_GIVEN_RE.match(text, m.end())
+            if c and lex.is_given(c.group("given")) and not _followed_by(text, c.end(), lexicon.INSTITUTION_WORDS):
+                out.append((m.start(), c.end(), 5))
+
+
+# ----------------------------------------------------------------------------- NER windows
+WINDOW = 60
+
+
+_CAPS_RUN = re.compile(rf"{CAPS_TOKEN}(?:[ \t,]+{CAPS_TOKEN})+")
+
+
+def _caps_to_title(window: str, lex: Lexicon) -> str:
+    """Same-length copy where runs of all-capital words holding a name word read as Title Case.
+
+    The model was trained on mixed case; a lone capitalised acronym (ED, OHIP) is left alone.
+    """
+    return _CAPS_RUN.sub(lambda m: _title_run(m.group(0), lex) if any(lex.name_ish(w) for w in WORD_RE.findall(m.group(0))) else m.group(0), window)
+
+
+def _title_run(run: str, lex: Lexicon) -> str:
+    def fix(m: re.Match) -> str:
+        w = m.group(0)
+        out = []
+        cap = True
+        for ch in w:
+            low = ch if cap else ch.lower()
+            out.append(low if len(low) == 1 else ch)
+            cap = ch in "-'’"
+        return "".join(out)
+    return WORD_RE.sub(fix, run)
+
+
+def _windows(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for m in CAP_TOKEN_RE.finditer(text):
+        if not lex.name_ish(m.group(0)) or (len(m.group(0)) < 4 and m.group(0).isupper()):
+            continue
+        lo = max(0, m.start() - WINDOW)
+        hi = min(len(text), m.end() + WINDOW)
+        sp = text.rfind(" ", lo, m.start())
+        lo = sp + 1 if sp > lo else lo
+        sp = text.find(" ", m.end(), hi)
+        hi = sp if sp != -1 else hi
+        if spans and lo <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+        else:
+            spans.append((lo, hi))
+    return spans
+
+
+_LEADING_ROLES = frozenset(
+    "mr mrs ms miss mx dr drs prof mme mlle m patient pt client resident nurse doctor pharmacist "
+    "partner husband wife spouse daughter son mother father sister brother dear hi hello".split()
+)
+
+
+def _ner_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
+    from . import ner
+
+    spans = _windows(text, lex)
+    if not spans:
+        return
+    windows = [_caps_to_title(text[a:b].replace("\n", " ").replace("\t", " "), lex) for a, b in spans]
+    for (a, _b), ents in zip(spans, ner.person_spans(windows)):
+        for ent in ents:
+            s, e = a + ent.start, a + ent.end
+            raw = text[s:e]
+            toks = [(t.start(), t.end(), t.group(0)) for t in TOKEN_SPLIT_RE.finditer(raw)]
+            # drop leading titles and roles; any other clinical word rejects the span ("Lou Gehrig")
+            while toks and fold(toks[0][2]).rstrip(".") in _LEADING_ROLES:
+                toks.pop(0)
+            if not toks or any(lex.is_stop(t[2]) for t in toks) or _eponym_or_citation(text, s, e):
+                continue
+            s2, e2 = s + toks[0][0], s + toks[-1][1]
+            words = [t[2] for t in toks]
+            if len(words) == 1:
+                w = words[0]
+                if not (lex.is_given(w) or (fold(w) in lex.surnames and lex.is_surname_like(w))):
+                    continue
+            elif not any(lex.is_name_word(w) for w in words):
+                continue
+            if _eponym_or_citation(text, s2, e2):
+                continue
+            out.append((s2, e2, 4))
+
+
+def find_names(text: str, first_names: frozenset[str] | None = None, *, use_model: bool = True) -> list[tuple[int, int, int]]:
+    """Name spans in ``text`` as (start, end, priority); ``use_model=False`` skips the NER layer."""
+    lex = Lexicon(first_names)
+    out: list[tuple[int, int, int]] = []
+    _honorific_names(text, lex, out)
+    _context_names(text, lex, out)
+    _lexicon_pairs(text, lex, out)
+    if use_model:
+        _ner_names(text, lex, out)
+    return out
