@@ -1,6 +1,8 @@
-"""Evaluate the privacy screen on the labelled set (tests/privacy/labelled.jsonl).
+"""Evaluate the privacy screen on a labelled set and measure its speed.
 
     .venv/bin/python benchmarks/screen_eval.py [--json] [--data PATH] [--show-errors]
+    .venv/bin/python benchmarks/screen_eval.py --generated heldout   # Faker set (screen_devset.py); tune on "dev" only
+    .venv/bin/python benchmarks/screen_eval.py --speed               # median ms to screen a 10 kB document
 
 Recall per kind: a planted span counts as found if a finding of the same kind
 overlaps it.  Precision per kind: a finding counts as correct if it overlaps a
@@ -34,7 +36,10 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def evaluate(docs: list[dict]) -> dict:
+GENERATED_TARGETS = {"NAME": 0.97}  # every other kind 0.99; clean documents blocked <= 2%
+
+
+def evaluate(docs: list[dict], generated: bool = False) -> dict:
     planted_total = found = 0
     per_kind = {k: {"planted": 0, "found": 0, "findings": 0, "correct": 0} for k in KINDS}
     planted_docs = planted_blocked = clean_docs = clean_blocked = 0
@@ -80,11 +85,14 @@ def evaluate(docs: list[dict]) -> dict:
         kinds[k] = {**st, "recall": recall, "precision": precision}
     failures = []
     for k, st in kinds.items():
-        if st["recall"] is not None and st["recall"] < RECALL_TARGET.get(k, 0.95):
-            failures.append(f"recall {k} {st['recall']:.3f} < {RECALL_TARGET.get(k, 0.95)}")
+        target = GENERATED_TARGETS.get(k, 0.99) if generated else RECALL_TARGET.get(k, 0.95)
+        if st["recall"] is not None and st["recall"] < target:
+            failures.append(f"recall {k} {st['recall']:.3f} < {target}")
     if planted_blocked != planted_docs:
         failures.append(f"planted blocked {planted_blocked}/{planted_docs}")
-    if clean_blocked:
+    if generated and clean_blocked > 0.02 * clean_docs:
+        failures.append(f"clean blocked {clean_blocked}/{clean_docs} > 2%")
+    elif not generated and clean_blocked:
         failures.append(f"clean blocked {clean_blocked}/{clean_docs}")
     return {
         "documents": len(docs),
@@ -108,13 +116,49 @@ def _fmt(x: float | None) -> str:
     return "  -  " if x is None else f"{x:.3f}"
 
 
+def speed(repeats: int = 30) -> dict:
+    """Median and p90 milliseconds to screen a ~10 kB clinical document (model loaded, warm)."""
+    import statistics
+
+    from benchmarks.screen_devset import generate
+
+    docs = generate("dev", planted=40, clean=40)
+    text = ""
+    for d in docs[::-1]:
+        if len(text) >= 10_000:
+            break
+        text += d["text"] + "\n"
+    text = text[:10_240]
+    screen_text(text)  # load the model and word lists once
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        screen_text(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {"chars": len(text), "repeats": repeats, "median_ms": round(statistics.median(times), 1),
+            "p90_ms": round(times[int(0.9 * (len(times) - 1))], 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--show-errors", action="store_true", help="list missed spans and false positives (raw text!)")
+    ap.add_argument("--generated", choices=["dev", "heldout"], help="evaluate on the Faker-generated split instead of --data")
+    ap.add_argument("--speed", action="store_true", help="measure screening time of a 10 kB document")
     args = ap.parse_args(argv)
-    res = evaluate(load(args.data))
+    if args.speed:
+        print(json.dumps(speed(), indent=2))
+        return 0
+    if args.generated:
+        from benchmarks.screen_devset import generate
+
+        docs = generate(args.generated)
+        args.data = f"generated:{args.generated}"
+    else:
+        docs = load(args.data)
+    res = evaluate(docs, generated=bool(args.generated))
     if args.json:
         out = dict(res)
         if not args.show_errors:

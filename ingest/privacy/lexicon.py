@@ -187,3 +187,6 @@ cep cfpc cma cpsa hqo cadth ccsa camh-ohtn ohtn echo opioid pain rxfiles nnadap 
 
 # Clinical or place words kept as stop words even though a census list has them as a name.
 ALWAYS_STOP: frozenset[str] = frozenset("beers new north east fort falls lake still prince peel tai chi".split())
+
+# Company and firm endings: "Harris PLC", "Davis Group", "Kemp and Sons" name organisations, not people.
+CORPORATE_WORDS: frozenset[str] = frozenset("inc ltd llc llp plc corp co group sons partners associates limited gmbh".split())

@@ -47,7 +47,7 @@ HONORIFIC_RE = re.compile(
 )
 
 _LABELS = (
-    r"(?:Patient|Pt|Client|Resident|Usager|Usag[èe]re)(?:['’]s)?(?:[ \t]+(?:full[ \t]+|legal[ \t]+)?[Nn]ame)?|Name|Full[ \t]+name|"
+    r"(?:Patient|Patiente|Pt|Client|Cliente|Resident|Usager|Usag[èe]re)(?:['’]s)?(?:[ \t]+(?:full[ \t]+|legal[ \t]+)?[Nn]ame)?|Name|Full[ \t]+name|"
     r"(?:First|Last|Given|Family|Middle|Preferred)[ \t]+name|Surname|Nom(?:[ \t]+(?:du|de[ \t]+la)[ \t]+patient(?:e)?)?|Pr[ée]nom|Patient\(e\)|"
     r"Presenter|Presented[ \t]+by|Case[ \t]+presenter|Submitted[ \t]+by|Prepared[ \t]+by|Referring[ \t]+(?:physician|provider|clinician|MD)|"
     r"Family[ \t]+(?:physician|doctor)|Physician|Clinician|Attending|Contact|Emergency[ \t]+contact|Next[ \t]+of[ \t]+kin|"
@@ -70,7 +70,7 @@ _SIGNOFF = (
 )
 CONTEXT_RE = re.compile(
     rf"(?:\b(?:the\s+)?(?:patient|pt|client|resident|{_RELATIONS}),[ \t]+"
-    rf"|(?:^|(?<=[\n;|(]))[ \t]*(?:[-*•][ \t]*)?(?:\*\*)?(?:{_LABELS})[ \t]*(?:\*\*)?[ \t]*:[ \t]*(?:\*\*)?[ \t]*"
+    rf"|(?:^|(?<=[\n;|(]))[ \t]*(?:[-*•][ \t]*)?(?:\*\*)?(?i:{_LABELS})[ \t]*(?:\*\*)?[ \t]*:[ \t]*(?:\*\*)?[ \t]*"
     rf"|\b(?:[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Oo]ur|(?:the[ \t]+)?(?:patient|pt|client)['’]s)[ \t]+(?:(?:common[- ]law|late|elder|older|younger|adult|eldest|youngest|step-?|new|former)[ \t]+)?(?:{_RELATIONS})(?:[ \t]*\(|,)?[ \t]+(?:(?:named|called|is|was)[ \t]+)?"
     rf"|\b(?:[Ss]a|[Ss]on|[Ll]eur)[ \t]+(?:{_FR_RELATIONS})[ \t]*,?[ \t]+(?:(?:nommée?|appelée?)[ \t]+)?"
     rf"|(?:^|(?<=\n))[ \t]*(?:Dear|Hi|Hello|Hey|Bonjour|Cher|Ch[èe]re|Salut|Allo|Allô)[ \t]+"
@@ -78,12 +78,13 @@ CONTEXT_RE = re.compile(
     rf"|(?:^|(?<=\n))[ \t]*(?:--|—|–|-)[ \t]*(?=[{UP}])"
     rf"|\b(?:c/o|C/O|care[ \t]+of|Care[ \t]+of|a/s|aux[ \t]+soins[ \t]+de)[ \t]+"
     rf"|\b[Pp]atient[ \t]+(?:name[ \t]+)?(?:is|was)[ \t]+(?:named[ \t]+)?|\bnamed[ \t]+|\bcalled[ \t]+|\bnommée?[ \t]+|\bs['’]appelle[ \t]+"
-    rf"|\b(?:[Ss]igned|[Ee]lectronically[ \t]+signed|[Dd]ictated|[Tt]ranscribed|[Rr]eviewed)[ \t]+by[ \t]+)"
+    rf"|\b(?:[Ss]igned|[Ee]lectronically[ \t]+signed|[Dd]ictated|[Tt]ranscribed|[Rr]eviewed|[Pp]resented|[Ss]ubmitted|[Pp]repared|[Rr]eferred|[Aa]ccompanied|[Ss]een)[ \t]+by[ \t]+)"
     rf"(?P<name>{_SEQ})"
 )
 _ROLE_LABEL = re.compile(
     r"presenter|presented|submitted|prepared|referring|family|physician|clinician|attending|contact|pharmacist|nurse|np|md|"
-    r"signed|signature|author|kin|sdm|poa|caregiver|decision|\bre\b|attn|attention|from|\bto\b|\bcc\b|dictated|transcribed|reviewed"
+    r"signed|signature|author|kin|sdm|poa|caregiver|decision|\bre\b|attn|attention|from|\bto\b|\bcc\b|dictated|transcribed|reviewed|"
+    r"referred|accompanied|seen\s+by"
 )
 CAP_TOKEN_RE = re.compile(rf"(?<![\w'’-])(?:{NAME_TOKEN}|{CAPS_TOKEN})(?![\w'’-]|\.[ \t]*[{LO}])")
 FOLLOW_LAST_RE = re.compile(
@@ -160,7 +161,10 @@ def stop_words() -> frozenset[str]:
     surnames = surname_ranks()
     ambiguous = {w for w in lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS
                  if (w in given or surnames.get(w, 10**9) < 5000) and w not in lexicon.ALWAYS_STOP}
-    return lexicon.NOT_NAME_WORDS | ((lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS) - ambiguous)
+    english = english_ranks()
+    # old list entries that are frequent surnames but rare English words (Vaughan) stay name words
+    old = {w for w in lexicon.NOT_NAME_WORDS if not (surnames.get(w, 10**9) < 1000 and english.get(w, 10**9) > 10000)}
+    return frozenset(old) | lexicon.CORPORATE_WORDS | ((lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS) - ambiguous)
 
 
 COMMON_ENGLISH_RANK = 15000  # more frequent than this: an ordinary word unless the census ranks it as a top surname
@@ -192,7 +196,7 @@ class Lexicon:
         if self.is_stop(tok):
             return False
         parts = self._parts(tok)
-        return all(p in self.given and (self.english.get(p, 10**9) >= 1500) for p in parts)
+        return all(p in self.given and (self.english.get(p, 10**9) >= 1000) for p in parts)
 
     def is_surname_like(self, tok: str) -> bool:
         """A census surname that is not an ordinary English word, or a word that is not English at all."""
@@ -213,6 +217,10 @@ class Lexicon:
                 continue
             return False
         return True
+
+    def on_list(self, tok: str) -> bool:
+        """On a given-name or surname list at any frequency (Gang, Pan, Li): evidence only next to another name word."""
+        return not self.is_stop(tok) and all(p in self.given or p in self.surnames for p in self._parts(tok))
 
     def is_name_word(self, tok: str) -> bool:
         return self.is_given(tok) or self.is_surname_like(tok)
@@ -237,21 +245,34 @@ def _followed_by(text: str, end: int, words: frozenset[str]) -> bool:
     return bool(m and fold(m.group(1)) in words)
 
 
-_MORE_CAPS = re.compile(r"(?:['’]s)?(?:[ \t]+(?:[A-Z][\w'’.-]*|of|de|du|and|&))")
+_MEDICAL_NOUN = re.compile(
+    r"(?:['’]s?)?[ \t]+[a-z]*(?:itis|oma|omas|osis|opathy|pathy|algia|ectomy|plasty|phagus|a?emia|ysis|ocele|plegia|paresis|"
+    r"trophy|kyphosis|scoliosis|gait|nodes?|cysts?|fractures?|contractures?|neuromas?|tenosynovitis|dementia|dystrophy|"
+    r"encephalopathy|palsy|ulcers?|sarcoma|lymphoma|tumou?r|anomaly|malformation|reaction|scratch|manoeuvre|maneuver)\b"
+)
+_MORE_CAPS = re.compile(r"(?:['’]s)?(?:[ \t]+(?:[A-Z][\w'’.-]*|of|de|du|and|&|\([^()\n]{1,24}\)))")
+_PROVINCE_AFTER = re.compile(
+    r",?[ \t]+(?:Ontario|Quebec|Québec|Alberta|Manitoba|Saskatchewan|Nunavut|Yukon(?:[ \t]+Territory)?|Northwest[ \t]+Territories|"
+    r"British[ \t]+Columbia|Nova[ \t]+Scotia|New[ \t]+Brunswick|Newfoundland|Prince[ \t]+Edward[ \t]+Island|ON|QC|AB|MB|SK|NU|YT|NT|BC|NS|NB|NL|PE)\b"
+)
 _PLACE_BEFORE = re.compile(r"(?:\b(?:St|Ste|Saint|Sainte|Mount|Mt|San|Santa|Fort|Port|Lake|Cape|Pointe?)\.?[ \t-]*)$")
 
 
 def _eponym_or_citation(text: str, start: int, end: int) -> bool:
     """'Tinel sign', "Crohn's disease", 'Busse et al.', 'Busse JW,', 'Smith (2019)', 'Michael Garron Hospital'."""
+    if end < len(text) and text[end] in ")]":
+        end += 1  # "FABER (Patrick) test"
     pos = end
-    for _ in range(4):  # look past further capitalised words: "Lou Gehrig disease", "Keele STarT Back tool"
-        if _followed_by(text, pos, EPONYM_FOLLOW | lexicon.INSTITUTION_WORDS):
+    if _MEDICAL_NOUN.match(text, end):
+        return True  # "Barrett esophagus", "Hashimoto thyroiditis", "Trendelenburg gait"
+    for _ in range(4):  # look past further capitalised words: "Lou Gehrig disease", "Keele STarT Back tool", "Berg and Lee (2018)"
+        if _followed_by(text, pos, EPONYM_FOLLOW | (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)) or _CITATION_AFTER.match(text, pos):
             return True
         m = _MORE_CAPS.match(text, pos)
         if not m:
             break
         pos = m.end()
-    if _PLACE_BEFORE.search(text[max(0, start - 12):start]):
+    if _PLACE_BEFORE.search(text[max(0, start - 12):start]) or _PROVINCE_AFTER.match(text, end):
         return True
     if _CITATION_AFTER.match(text, end):
         return True
@@ -268,7 +289,7 @@ def _honorific_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -
         if m.group("hon") == "M" and not (lex.is_name_word(toks[0])):
             continue  # "M. tuberculosis"-style abbreviations
         e = s + len(name)
-        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, lexicon.INSTITUTION_WORDS):
+        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
             continue
         out.append((s, e, 6))
 
@@ -296,9 +317,7 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
                 continue
             if len(toks) >= 2 and not any(lex.is_name_word(t) for t in toks):
                 continue
-        elif len(toks) == 1 and lex.common(fold(toks[0])) and not lex.is_name_word(toks[0]):
-            continue  # "her partner Was ..." / "Dear Colleague"
-        if _followed_by(text, e, lexicon.INSTITUTION_WORDS):
+        if _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
             continue
         out.append((s, e, 6))
 
@@ -310,13 +329,23 @@ def _lexicon_pairs(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
             f = FOLLOW_LAST_RE.match(text, m.end())
             if f:
                 last, mid = f.group("last"), f.group("midname")
-                if (lex.is_surname_like(last) or (lex.is_given(last) and not lex.common(fold(last)))) and not (mid and lex.is_stop(mid)):
+                initials = re.fullmatch(r"[A-Z]{1,3}", last) and not first.isupper()  # "Wilson CW," "Kelly PLC"
+                if not initials and (lex.is_surname_like(last) or (lex.is_given(last) and not lex.common(fold(last)))) and not (mid and lex.is_stop(mid)):
                     if not _eponym_or_citation(text, m.start(), f.end()):
                         out.append((m.start(), f.end(), 5))
                         continue
+        elif lex.is_surname_like(first):
+            # two name-like words with no given name: "Emmanuelle Delisle", "Przemysław Wojtiuk"
+            f = FOLLOW_LAST_RE.match(text, m.end())
+            if f and not f.group("mid") and not f.group("midname") and lex.is_surname_like(f.group("last")) \
+                    and (lex.on_list(first) or lex.on_list(f.group("last"))) and not first.isupper() \
+                    and not f.group("last").isupper() \
+                    and not _eponym_or_citation(text, m.start(), f.end()):
+                out.append((m.start(), f.end(), 4))
+                continue
         if lex.is_surname_like(first) and fold(first) in lex.surnames:
             c = COMMA_GIVEN_RE.match(text, m.end())
-            if c and lex.is_given(c.group("given")) and not _followed_by(text, c.end(), lexicon.INSTITUTION_WORDS):
+            if c and lex.is_given(c.group("given")) and not _PROVINCE_AFTER.match(text, m.end()) and not _eponym_or_citation(text, m.start(), c.end()) and not re.match(r"[ \t]*(?:,|and\b|&)", text[c.end():c.end() + 6]) and not _followed_by(text, c.end(), (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
                 out.append((m.start(), c.end(), 5))
 
 
@@ -348,17 +377,26 @@ def _title_run(run: str, lex: Lexicon) -> str:
     return WORD_RE.sub(fix, run)
 
 
+_WS = re.compile(r"\s+")
+
+
 def _windows(text: str, lex: Lexicon) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
+    prev: re.Match | None = None
     for m in CAP_TOKEN_RE.finditer(text):
-        if not lex.name_ish(m.group(0)) or (len(m.group(0)) < 4 and m.group(0).isupper()):
+        tok = m.group(0)
+        pair = (prev is not None and text[prev.end():m.start()] == " " and lex.on_list(tok) and lex.on_list(prev.group(0)))
+        prev = m
+        if not pair and (not lex.name_ish(tok) or (len(tok) < 4 and tok.isupper())):
             continue
         lo = max(0, m.start() - WINDOW)
         hi = min(len(text), m.end() + WINDOW)
-        sp = text.rfind(" ", lo, m.start())
-        lo = sp + 1 if sp > lo else lo
-        sp = text.find(" ", m.end(), hi)
-        hi = sp if sp != -1 else hi
+        if lo > 0:  # start and end on whole words
+            ws = _WS.search(text, lo, m.start())
+            lo = ws.end() if ws else m.start()
+        if hi < len(text):
+            cut = max(text.rfind(" ", m.end(), hi), text.rfind("\n", m.end(), hi))
+            hi = cut if cut != -1 else m.end()
         if spans and lo <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
         else:
@@ -389,22 +427,44 @@ def _ner_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None
                 toks.pop(0)
             if not toks or any(lex.is_stop(t[2]) for t in toks) or _eponym_or_citation(text, s, e):
                 continue
+            # trailing initials or a company ending belong to a citation or a firm: judge on what follows
+            while len(toks) > 1 and (re.fullmatch(r"[A-Z]{1,3}", toks[-1][2]) or fold(toks[-1][2]) in lexicon.CORPORATE_WORDS):
+                toks.pop()
             s2, e2 = s + toks[0][0], s + toks[-1][1]
             words = [t[2] for t in toks]
             if len(words) == 1:
                 w = words[0]
-                if not (lex.is_given(w) or (fold(w) in lex.surnames and lex.is_surname_like(w))):
-                    continue
-            elif not any(lex.is_name_word(w) for w in words):
+                if lex.common(fold(w)) or not (lex.is_given(w) or (fold(w) in lex.surnames and lex.is_surname_like(w))):
+                    continue  # a lone "Joy" or "Hope" is a word; context rules catch "Dear Joy"
+            elif not any(lex.is_name_word(w) or lex.on_list(w) for w in words):
                 continue
             if _eponym_or_citation(text, s2, e2):
                 continue
             out.append((s2, e2, 4))
 
 
+@functools.lru_cache(maxsize=1)
+def _latin_table() -> dict[int, str]:
+    """One-to-one map of accented Latin letters to their base letter (Ł->L, ễ->e), so offsets are kept."""
+    table: dict[int, str] = {}
+    for cp in list(range(0x00C0, 0x0250)) + list(range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFKD", ch)[:1]
+        if base.isascii() and base.isalpha() and base != ch:
+            table[cp] = base
+    for a, b in zip("ŁłĐđØøĦħıŒœÆæĿŀŦŧ", "LlDdOoHhiOoAaLlTt"):
+        table[ord(a)] = b
+    return table
+
+
 def find_names(text: str, first_names: frozenset[str] | None = None, *, use_model: bool = True) -> list[tuple[int, int, int]]:
-    """Name spans in ``text`` as (start, end, priority); ``use_model=False`` skips the NER layer."""
+    """Name spans in ``text`` as (start, end, priority); ``use_model=False`` skips the NER layer.
+
+    The rules read a same-length copy with accents folded (Łukasz -> Lukasz, Nguyễn -> Nguyen).
+    """
     lex = Lexicon(first_names)
+    if not text.isascii():
+        text = text.translate(_latin_table())
     out: list[tuple[int, int, int]] = []
     _honorific_names(text, lex, out)
     _context_names(text, lex, out)
