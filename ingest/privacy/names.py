@@ -78,13 +78,14 @@ CONTEXT_RE = re.compile(
     rf"|(?:^|(?<=\n))[ \t]*(?:--|—|–|-)[ \t]*(?=[{UP}])"
     rf"|\b(?:c/o|C/O|care[ \t]+of|Care[ \t]+of|a/s|aux[ \t]+soins[ \t]+de)[ \t]+"
     rf"|\b[Pp]atient[ \t]+(?:name[ \t]+)?(?:is|was)[ \t]+(?:named[ \t]+)?|\bnamed[ \t]+|\bcalled[ \t]+|\bnommée?[ \t]+|\bs['’]appelle[ \t]+"
+    rf"|\b(?:seen|lives|living|staying|stays|came|attended|visited|married|engaged)[ \t]+(?:with|by|to)[ \t]+"
     rf"|\b(?:[Ss]igned|[Ee]lectronically[ \t]+signed|[Dd]ictated|[Tt]ranscribed|[Rr]eviewed|[Pp]resented|[Ss]ubmitted|[Pp]repared|[Rr]eferred|[Aa]ccompanied|[Ss]een)[ \t]+by[ \t]+)"
     rf"(?P<name>{_SEQ})"
 )
 _ROLE_LABEL = re.compile(
     r"presenter|presented|submitted|prepared|referring|family|physician|clinician|attending|contact|pharmacist|nurse|np|md|"
     r"signed|signature|author|kin|sdm|poa|caregiver|decision|\bre\b|attn|attention|from|\bto\b|\bcc\b|dictated|transcribed|reviewed|"
-    r"referred|accompanied|seen\s+by"
+    r"referred|accompanied|seen\s+by|with\s*$|\bto\s*$"
 )
 CAP_TOKEN_RE = re.compile(rf"(?<![\w'’-])(?:{NAME_TOKEN}|{CAPS_TOKEN})(?![\w'’-]|\.[ \t]*[{LO}])")
 FOLLOW_LAST_RE = re.compile(
@@ -196,6 +197,9 @@ class Lexicon:
         if self.is_stop(tok):
             return False
         parts = self._parts(tok)
+        if len(parts) > 1 and "-" in tok:
+            # compound given names: one known part is enough when no part is an English word (Witold-Stéphane)
+            return any(p in self.given for p in parts) and all(p in self.given or p not in self.english for p in parts)
         return all(p in self.given and (self.english.get(p, 10**9) >= 1000) for p in parts)
 
     def is_surname_like(self, tok: str) -> bool:
