@@ -36,10 +36,10 @@ LO = "a-zß-öø-ÿ"
 
 _PART = rf"[{UP}](?:[{LO}]+(?:['’][{UP}]?[{LO}]+)?|['’][{UP}][{LO}]+)(?:[{UP}][{LO}]+)?"
 NAME_TOKEN = rf"{_PART}(?:-{_PART}){{0,2}}"
-CAPS_TOKEN = rf"[{UP}]{{2,}}(?:['’-][{UP}]+)*(?![\w])"
+CAPS_TOKEN = rf"[{UP}](?:[{UP}]+|['’][{UP}]{{2,}})(?:['’-][{UP}]+)*(?![\w])"
 NAME_OR_CAPS = rf"(?:{NAME_TOKEN}|{CAPS_TOKEN})"
 PARTICLES = r"(?:(?:de|da|di|du|del|della|des|van|von|der|den|la|le|dos|das|bin|ibn|al|el|ter|ten|St\.?|Van|Von|De|Di|Da|Del|La|Le|Mac|Al|El)[ \t]+){0,2}"
-_SEQ = rf"{NAME_OR_CAPS}(?:,[ \t]+{NAME_OR_CAPS})?(?:[ \t]+[{UP}]\.)?(?:[ \t]+{PARTICLES}{NAME_OR_CAPS}){{0,3}}"
+_SEQ = rf"{NAME_OR_CAPS}(?:[ \t]+[{UP}]\.)?(?:(?:,[ \t]+|[ \t]+{PARTICLES}){NAME_OR_CAPS}(?:[ \t]+[{UP}]\.)?){{0,3}}"
 
 HONORIFIC_RE = re.compile(
     rf"(?<![\w.])(?P<hon>Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Mme|Mlle|M|Sr|Fr|Rev)(?:\.[ \t]*|(?<!M)[ \t]+)"
@@ -129,6 +129,12 @@ def shipped_first_names() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
+def census_given() -> frozenset[str]:
+    """Census given names before any filtering (includes June, April, Grace)."""
+    return frozenset(_read_list(NAMES_DIR / "given_census1990.txt"))
+
+
+@functools.lru_cache(maxsize=1)
 def surname_ranks() -> dict[str, int]:
     """US Census 1990 surnames, most frequent first (rank 0 = Smith)."""
     ranks: dict[str, int] = {}
@@ -180,6 +186,7 @@ class Lexicon:
         self.surnames = surname_ranks()
         self.english = english_ranks()
         self.stop = stop_words()
+        self.given_raw = census_given()
 
     def _parts(self, tok: str) -> list[str]:
         return [p for p in re.split(r"[-'’]", fold(tok)) if p] or [fold(tok)]
@@ -234,10 +241,13 @@ class Lexicon:
         return not self.is_stop(tok) and self.is_name_word(tok)
 
 
-def _trim(name: str, lex: Lexicon, strong: bool) -> tuple[str, list[str]]:
-    """Drop trailing tokens that are not name words ("Jane Smith Recommends" -> "Jane Smith")."""
+def _trim(name: str, lex: Lexicon, strong: bool, closed: bool = False) -> tuple[str, list[str]]:
+    """Drop trailing tokens that are not name words ("Jane Smith Recommends" -> "Jane Smith").
+
+    ``closed``: punctuation or a line end follows, so a final ordinary word is part of the name ("Chaitanya Mall,").
+    """
     toks = TOKEN_SPLIT_RE.findall(name)
-    while len(toks) > 1 and (lex.is_stop(toks[-1]) or (not lex.is_name_word(toks[-1]) and lex.common(fold(toks[-1])))):
+    while len(toks) > 1 and (lex.is_stop(toks[-1]) or (not closed and not lex.is_name_word(toks[-1]) and lex.common(fold(toks[-1])))):
         cut = name.rfind(toks[-1])
         name = name[:cut].rstrip(" \t,")
         toks = toks[:-1]
@@ -290,7 +300,7 @@ def _honorific_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -
         name, toks = _trim(m.group("name"), lex, strong=True)
         if not toks or (lex.is_stop(toks[0]) and not re.match(rf"[{UP}]\.", name)):
             continue
-        if m.group("hon") == "M" and not (lex.is_name_word(toks[0])):
+        if m.group("hon") == "M" and lex.is_stop(toks[0]):
             continue  # "M. tuberculosis"-style abbreviations
         e = s + len(name)
         if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
@@ -301,8 +311,11 @@ def _honorific_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -
 def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
     for m in CONTEXT_RE.finditer(text):
         s = m.start("name")
-        name, toks = _trim(m.group("name"), lex, strong=True)
-        if not toks or any(lex.is_stop(t) for t in toks):
+        closed = bool(re.match(r"[ \t]*(?:[,;(\n]|$)", text[m.end("name"):m.end("name") + 3]))
+        name, toks = _trim(m.group("name"), lex, strong=True, closed=closed)
+        if toks and lex.is_stop(toks[0]) and len(toks) > 1 and fold(toks[0]) in lex.given_raw:
+            pass  # "June Goodwin", "April King": a month that is also a given name, before a surname
+        elif not toks or any(lex.is_stop(t) for t in toks):
             # keep the leading name words before a stop word
             keep = []
             for t in toks:
@@ -324,6 +337,29 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
         if _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
             continue
         out.append((s, e, 6))
+
+
+PERSON_SUBJECT_RE = re.compile(
+    rf"(?:^|(?<=[\n.!?:;])|(?<=[.!?:;][ \t])|(?<=[.!?][ \t]{{2}}))[ \t]*(?P<name>{NAME_OR_CAPS}(?:[ \t]+{PARTICLES}{NAME_OR_CAPS}){{1,2}})"
+    r"[ \t]+(?:is|was)[ \t]+an?[ \t]+\d{1,3}[- ](?:year|yr|y)[- ]?o"
+    r"|(?:^|(?<=[\n.!?:;])|(?<=[.!?:;][ \t]))[ \t]*(?P<name2>" + NAME_OR_CAPS + r"(?:[ \t]+" + PARTICLES + NAME_OR_CAPS + r"){1,2})"
+    r"[ \t]+(?:reports|reported|presents|presented|states|stated|says|said|denies|denied|describes|described|complains|"
+    r"endorses|admits|declines|declined|requests|requested|tells|told|feels|lives|works|takes|took|uses|used|agrees|agreed|"
+    r"attends|attended|returns|returned|wants|asks|asked|notes|noted|continues|remains|is[ \t]+seen|was[ \t]+seen)\b"
+)
+
+
+def _subject_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
+    """Two or three name-shaped words opening a sentence whose verb is a person's ("... is a 54-year-old", "... reports")."""
+    for m in PERSON_SUBJECT_RE.finditer(text):
+        grp = "name" if m.group("name") else "name2"
+        s, e = m.span(grp)
+        toks = TOKEN_SPLIT_RE.findall(m.group(grp))
+        if any(lex.is_stop(t) for t in toks) or all(lex.common(fold(t)) and not lex.is_name_word(t) for t in toks):
+            continue
+        if not any(lex.is_name_word(t) for t in toks):
+            continue
+        out.append((s, e, 5))
 
 
 def _lexicon_pairs(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
@@ -473,6 +509,7 @@ def find_names(text: str, first_names: frozenset[str] | None = None, *, use_mode
     _honorific_names(text, lex, out)
     _context_names(text, lex, out)
     _lexicon_pairs(text, lex, out)
+    _subject_names(text, lex, out)
     if use_model:
         _ner_names(text, lex, out)
     return out
