@@ -214,17 +214,11 @@ class KnowledgeBase:
             os.close(fd)
 
     def _screen(self, doc: Document):
-        """Privacy screen of one document's text; returns finding dicts (masked), empty when clean."""
-        from ingest.privacy import screen_text
+        """Privacy screen of one document's text and visible metadata (the same as `kb screen`); masked findings."""
+        from ingest.screening import screen_document
 
         allow, config = self._privacy_rules()
-        report = screen_text(doc.text, allowlist=allow, config=config)
-        out = []
-        for f in report.findings:
-            page = next((s.page for s in doc.sections if s.start <= f.start < s.end + 2), None)
-            out.append({"kind": f.kind, "start": f.start, "end": f.end, "line": f.line, "page": page,
-                        "masked": f.masked, "doc_id": doc.meta.doc_id})
-        return out
+        return screen_document(doc, allow, config)
 
     def _chunk(self, doc: Document):
         return chunk_document(doc, self.embedder.token_spans, self.chunk_params)
@@ -341,8 +335,10 @@ class KnowledgeBase:
 
         from ingest.models import Section
 
+        from ingest.screening import redact_metadata
+
         sections = [Section(shift(s.start), shift(s.end), s.heading_path, s.page) for s in doc.sections]
-        return Document(doc.meta, new_text, sections)
+        return redact_metadata(Document(doc.meta, new_text, sections), allow, config)
 
     def _vectors(self, catalog: Catalog, docs: list[dict], progress: Progress | None) -> tuple[np.ndarray, int]:
         """Vectors for every chunk, from the cache where possible; returns (matrix, number newly embedded)."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.sandbox import ParserPool
+
 ROOT = Path(__file__).resolve().parent.parent
 PHI = ("Case presentation\n=================\n\nPatient: Jane Tremblay, OHIP 1234567897, seen for low back pain.\n"
        "Call her at 416-555-0199 before the next session.\n")
@@ -81,11 +83,14 @@ def test_kb_screen_contract_and_exit_codes(tmp_path, fixture_dir):
     assert blocked["verdict"] == "blocked"
     kinds = {f["kind"] for f in blocked["findings"]}
     assert {"HEALTH_CARD", "PHONE", "NAME"} <= kinds
+    with ParserPool() as pool:
+        parsed = pool.read(folder / "case.txt")[0].text  # the same parsed text `kb ingest` screens
     for f in blocked["findings"]:
         assert {"kind", "start", "end", "line"} <= set(f)
-        assert PHI[f["start"]:f["end"]]  # offsets index the file's content
+        assert parsed[f["start"]:f["end"]]  # offsets index the parsed text
     hc = next(f for f in blocked["findings"] if f["kind"] == "HEALTH_CARD")
-    assert PHI[hc["start"]:hc["end"]] == "1234567897" and hc["line"] == 4
+    assert parsed[hc["start"]:hc["end"]] == "1234567897"
+    assert parsed.split("\n")[hc["line"] - 1].count("1234567897") == 1
     assert "1234567897" not in res.stdout and "1234567897" not in run(str(folder)).stdout
     assert run(str(folder / "taper.md")).returncode == 0
     (tmp_path / "x.pdf").write_bytes(b"not a pdf")

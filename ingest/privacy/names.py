@@ -75,7 +75,7 @@ CONTEXT_RE = re.compile(
     rf"|\b(?:[Ss]a|[Ss]on|[Ll]eur)[ \t]+(?:{_FR_RELATIONS})[ \t]*,?[ \t]+(?:(?:nommée?|appelée?)[ \t]+)?"
     rf"|(?:^|(?<=\n))[ \t]*(?:Dear|Hi|Hello|Hey|Bonjour|Cher|Ch[èe]re|Salut|Allo|Allô)[ \t]+"
     rf"|(?:^|(?<=\n))[ \t]*(?:{_SIGNOFF})[ \t]*[,.!]?[ \t]*\n[ \t]*"
-    rf"|(?:^|(?<=\n))[ \t]*(?:--|—|–|-)[ \t]*(?=[{UP}])"
+    rf"|(?:^|(?<=\n))[ \t]*(?:--|—|–)[ \t]*(?=[{UP}][{LO}])"
     rf"|\b(?:c/o|C/O|care[ \t]+of|Care[ \t]+of|a/s|aux[ \t]+soins[ \t]+de)[ \t]+"
     rf"|\b[Pp]atient[ \t]+(?:name[ \t]+)?(?:is|was)[ \t]+(?:named[ \t]+)?|\bnamed[ \t]+|\bcalled[ \t]+|\bnommée?[ \t]+|\bs['’]appelle[ \t]+"
     rf"|\b(?:seen|lives|living|staying|stays|came|attended|visited|married|engaged)[ \t]+(?:with|by|to)[ \t]+"
@@ -461,6 +461,8 @@ def _ner_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None
         for ent in ents:
             s, e = a + ent.start, a + ent.end
             raw = text[s:e]
+            if "\n" in raw:
+                continue  # a heading and the next paragraph are not one name
             toks = [(t.start(), t.end(), t.group(0)) for t in TOKEN_SPLIT_RE.finditer(raw)]
             # drop leading titles and roles; any other clinical word rejects the span ("Lou Gehrig")
             while toks and fold(toks[0][2]).rstrip(".") in _LEADING_ROLES:
