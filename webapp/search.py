@@ -196,7 +196,7 @@ def document(doc_id: str) -> Any:
 @bp.route("/feedback", methods=["POST"])
 @reader_required
 def feedback() -> Any:
-    """Helpful / not helpful on one result; curators read the query text in the report, logs never see it."""
+    """Helpful / not helpful on one result; the query text is stored only when query logging is on."""
     f = request.form
     verdict = f.get("verdict", "")
     q = f.get("q", "").strip()
@@ -209,10 +209,12 @@ def feedback() -> Any:
     if (verdict not in ("helpful", "not_helpful") or not q or len(q) > MAX_QUERY or not doc_id
             or len(doc_id) > 300 or chunk_id < 0 or len(generation) > 64):
         return error_response(400, "That feedback could not be recorded: the form was incomplete.")
+    # the question text is kept only under the query-logging policy (KB_LOG_QUERIES=1); its hash always is
+    kept = q if current_app.extensions["kb_settings"].log_queries else ""
     get_db().execute(
         "INSERT INTO feedback (created, query_hash, query, doc_id, chunk_id, generation, verdict) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (now(), hashlib.sha256(q.lower().encode()).hexdigest(), q, doc_id, chunk_id, generation, verdict),
+        (now(), hashlib.sha256(q.lower().encode()).hexdigest(), kept, doc_id, chunk_id, generation, verdict),
     )
     flash("Thank you, your feedback was recorded.")
     back = _safe_next(f.get("back"))

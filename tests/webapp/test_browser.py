@@ -119,7 +119,7 @@ def test_physician_searches_reads_answer_opens_passage_and_marks(page, server):
     assert "feedback was recorded" in page.locator(".flash").inner_text()
     row = sqlite3.connect(server["home"] / "webapp.db").execute(
         "SELECT doc_id, verdict, query FROM feedback").fetchone()
-    assert row == ("web-taper", "not_helpful", "how fast can I taper oxycodone 120 mg/day?")
+    assert row == ("web-taper", "not_helpful", "")  # query logging is off: the question text is not kept
     assert page.problems == [], page.problems  # no CSP violations or script errors
 
 

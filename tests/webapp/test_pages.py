@@ -132,7 +132,7 @@ def test_document_404(client):
     assert "nope" in r.get_data(as_text=True)
 
 
-def test_feedback_is_stored_with_query_and_redirects_back(client, app, caplog):
+def test_feedback_is_stored_without_query_text_and_redirects_back(client, app, caplog):
     r = client.post("/feedback", data={"q": "taper oxycodone", "doc_id": "opioid-taper", "chunk_id": "1",
                                        "generation": "g000001", "verdict": "not_helpful",
                                        "back": "/?q=taper+oxycodone", "n": "1"})
@@ -141,8 +141,19 @@ def test_feedback_is_stored_with_query_and_redirects_back(client, app, caplog):
     conn = connect(app.config["DATABASE"])
     row = conn.execute("SELECT * FROM feedback").fetchone()
     assert (row["doc_id"], row["chunk_id"], row["generation"], row["verdict"]) == ("opioid-taper", 1, "g000001", "not_helpful")
-    assert row["query"] == "taper oxycodone" and len(row["query_hash"]) == 64
+    # query logging is off by default: the question text is not kept, only its hash
+    assert row["query"] == "" and len(row["query_hash"]) == 64
     assert "taper oxycodone" not in caplog.text
+
+
+def test_feedback_keeps_query_text_only_when_logging_is_on(make_app, settings):
+    import dataclasses
+
+    app = make_app(settings_=dataclasses.replace(settings, log_queries=True))
+    app.test_client().post("/feedback", data={"q": "Jane Tremblay taper", "doc_id": "opioid-taper", "chunk_id": "1",
+                                              "generation": "g1", "verdict": "helpful"})
+    row = connect(app.config["DATABASE"]).execute("SELECT query FROM feedback").fetchone()
+    assert row["query"] == "Jane Tremblay taper"
 
 
 def test_feedback_rejects_bad_input_and_offsite_back(client):
