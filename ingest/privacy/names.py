@@ -106,6 +106,7 @@ EPONYM_FOLLOW = frozenset(
 _CITATION_AFTER = re.compile(r"[ \t]+(?:et[ \t]+al\b|and[ \t]+colleagues\b|[A-Z]{1,3}[,.;:](?![\w])|[A-Z]{1,3}[ \t]+(?:et|and|&|[A-Z][a-z]+[ \t]+[A-Z]{1,3}\b))|,?[ \t]*\(?(?:19|20)\d{2}[a-z]?\)?(?![\d/-])")
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(s: str) -> str:
     """Lower-case, strip accents and unify apostrophes (for list look-ups)."""
     s = unicodedata.normalize("NFKD", s)
@@ -390,7 +391,7 @@ def _lexicon_pairs(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
 
 
 # ----------------------------------------------------------------------------- NER windows
-WINDOW = 60
+WINDOW = 40  # characters each side: the model's token features see 4 words either way
 
 
 _CAPS_RUN = re.compile(rf"{CAPS_TOKEN}(?:[ \t,]+{CAPS_TOKEN})+")
@@ -418,17 +419,34 @@ def _title_run(run: str, lex: Lexicon) -> str:
 
 
 _WS = re.compile(r"\s+")
+_CITATION_LINE = re.compile(r"\bet[ \t]+al\b|\b(?:19|20)\d{2};\d|\bdoi:|(?:^|\n)[^\n]*\b[A-Z][a-z]+[ \t]+[A-Z]{1,3},[ \t]+[A-Z][a-z]+[ \t]+[A-Z]{1,3}\b")
 
 
-def _windows(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+def _windows(text: str, lex: Lexicon, found: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Stretches of text around name-like words that no rule has already reported."""
+    import bisect
+
+    starts = [a for a, _b in found]
     spans: list[tuple[int, int]] = []
-    prev: re.Match | None = None
-    for m in CAP_TOKEN_RE.finditer(text):
+    toks = list(CAP_TOKEN_RE.finditer(text))
+    for j, m in enumerate(toks):
         tok = m.group(0)
-        pair = (prev is not None and text[prev.end():m.start()] == " " and lex.on_list(tok) and lex.on_list(prev.group(0)))
-        prev = m
-        if not pair and (not lex.name_ish(tok) or (len(tok) < 4 and tok.isupper())):
+        if len(tok) < 4 and tok.isupper():
             continue
+        # a name-like word next to another capitalised word, or one on a name list; a lone unknown
+        # word (a drug brand) cannot become a name on the model's word alone, so it costs no model time
+        near = [t for t in (toks[j - 1] if j else None, toks[j + 1] if j + 1 < len(toks) else None)
+                if t is not None and re.fullmatch(r"[ \t]+|[ \t]*,[ \t]*|[ \t]+[a-z]{1,4}[ \t]+", text[min(t.end(), m.end()):max(t.start(), m.start())])]
+        if near:
+            if not (lex.name_ish(tok) or (lex.on_list(tok) and any(lex.on_list(t.group(0)) for t in near))):
+                continue
+        elif not (lex.name_ish(tok) and lex.on_list(tok)):
+            continue
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and found[i][0] <= m.start() and m.end() <= found[i][1]:
+            continue  # already a finding
+        if _eponym_or_citation(text, m.start(), m.end()) or _CITATION_LINE.search(text, max(0, m.start() - 80), m.start()):
+            continue  # an eponym, institution or cited author: the filters would drop the model's answer anyway
         lo = max(0, m.start() - WINDOW)
         hi = min(len(text), m.end() + WINDOW)
         if lo > 0:  # start and end on whole words
@@ -453,7 +471,8 @@ _LEADING_ROLES = frozenset(
 def _ner_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
     from . import ner
 
-    spans = _windows(text, lex)
+    found = sorted((a, b) for a, b, _p in out)
+    spans = _windows(text, lex, found)
     if not spans:
         return
     windows = [_caps_to_title(text[a:b].replace("\n", " ").replace("\t", " "), lex) for a, b in spans]
