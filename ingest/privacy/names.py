@@ -69,6 +69,7 @@ _SIGNOFF = (
     r"Best|Cheers|Respectfully|Cordialement|Merci|Salutations|Bien[ \t]+[àa][ \t]+vous|Amicalement"
 )
 CONTEXT_RE = re.compile(
+    rf"(?<![\w'’])"  # every branch starts at a word or line start: positions inside words fail at once
     rf"(?:\b(?:the\s+)?(?:patient|pt|client|resident|{_RELATIONS}),[ \t]+"
     rf"|(?:^|(?<=[\n;|(]))[ \t]*(?:[-*•][ \t]*)?(?:\*\*)?(?i:{_LABELS})[ \t]*(?:\*\*)?[ \t]*:[ \t]*(?:\*\*)?[ \t]*"
     rf"|\b(?:[Hh]er|[Hh]is|[Tt]heir|[Mm]y|[Oo]ur|(?:the[ \t]+)?(?:patient|pt|client)['’]s)[ \t]+(?:(?:common[- ]law|late|elder|older|younger|adult|eldest|youngest|step-?|new|former)[ \t]+)?(?:{_RELATIONS})(?:[ \t]*\(|,)?[ \t]+(?:(?:named|called|is|was)[ \t]+)?"
@@ -188,13 +189,18 @@ class Lexicon:
         self.english = english_ranks()
         self.stop = stop_words()
         self.given_raw = census_given()
+        self._memo_stop: dict[str, bool] = {}
+        self._memo_ish: dict[str, bool] = {}
 
     def _parts(self, tok: str) -> list[str]:
         return [p for p in re.split(r"[-'’]", fold(tok)) if p] or [fold(tok)]
 
     def is_stop(self, tok: str) -> bool:
-        f = fold(tok).strip("'")
-        return f in self.stop or f.removesuffix("'s") in self.stop
+        hit = self._memo_stop.get(tok)
+        if hit is None:
+            f = fold(tok).strip("'")
+            hit = self._memo_stop[tok] = f in self.stop or f.removesuffix("'s") in self.stop
+        return hit
 
     def common(self, word: str) -> bool:
         r = self.english.get(word)
@@ -239,7 +245,16 @@ class Lexicon:
 
     def name_ish(self, tok: str) -> bool:
         """Worth a look by the NER model."""
-        return not self.is_stop(tok) and self.is_name_word(tok)
+        hit = self._memo_ish.get(tok)
+        if hit is None:
+            hit = self._memo_ish[tok] = not self.is_stop(tok) and self.is_name_word(tok)
+        return hit
+
+
+@functools.lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The shipped lists, built once per process (with its look-up memo)."""
+    return Lexicon()
 
 
 def _trim(name: str, lex: Lexicon, strong: bool, closed: bool = False) -> tuple[str, list[str]]:
@@ -341,7 +356,7 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
 
 
 PERSON_SUBJECT_RE = re.compile(
-    rf"(?:^|(?<=[\n.!?:;])|(?<=[.!?:;][ \t])|(?<=[.!?][ \t]{{2}}))[ \t]*(?P<name>{NAME_OR_CAPS}(?:[ \t]+{PARTICLES}{NAME_OR_CAPS}){{1,2}})"
+    rf"(?<![\w'’-])(?:^|(?<=[\n.!?:;])|(?<=[.!?:;][ \t])|(?<=[.!?][ \t]{{2}}))[ \t]*(?P<name>{NAME_OR_CAPS}(?:[ \t]+{PARTICLES}{NAME_OR_CAPS}){{1,2}})"
     r"[ \t]+(?:is|was)[ \t]+an?[ \t]+\d{1,3}[- ](?:year|yr|y)[- ]?o"
     r"|(?:^|(?<=[\n.!?:;])|(?<=[.!?:;][ \t]))[ \t]*(?P<name2>" + NAME_OR_CAPS + r"(?:[ \t]+" + PARTICLES + NAME_OR_CAPS + r"){1,2})"
     r"[ \t]+(?:reports|reported|presents|presented|states|stated|says|said|denies|denied|describes|described|complains|"
@@ -523,7 +538,7 @@ def find_names(text: str, first_names: frozenset[str] | None = None, *, use_mode
 
     The rules read a same-length copy with accents folded (Łukasz -> Lukasz, Nguyễn -> Nguyen).
     """
-    lex = Lexicon(first_names)
+    lex = default_lexicon() if first_names is None else Lexicon(first_names)
     if not text.isascii():
         text = text.translate(_latin_table())
     out: list[tuple[int, int, int]] = []
