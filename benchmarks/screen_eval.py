@@ -177,7 +177,18 @@ def ingest_cost() -> dict:
             out[label] = {"seconds": round(time.perf_counter() - t0, 2), "documents": rep.documents}
     base = (out["without_screen"]["seconds"] + out["without_screen_2"]["seconds"]) / 2
     withs = (out["with_screen"]["seconds"] + out["with_screen_2"]["seconds"]) / 2
-    return {**out, "throughput_drop": round(1 - base / withs, 3), "load_average": os.getloadavg()}
+    # the screen's own share, measured directly: CPU seconds to screen every parsed corpus document
+    from ingest.sandbox import ParserPool, iter_files
+    from ingest.screening import screen_document
+
+    with ParserPool() as pool:
+        docs = [d for f in iter_files([ROOT / "corpus"]) for d in pool.read(f)]
+    c0 = time.process_time()
+    for d in docs:
+        screen_document(d, None, None)
+    screen_cpu = time.process_time() - c0
+    return {**out, "throughput_drop": round(1 - base / withs, 3), "screen_cpu_seconds": round(screen_cpu, 2),
+            "screen_share_of_ingest": round(screen_cpu / base, 3), "load_average": os.getloadavg()}
 
 
 def main(argv: list[str] | None = None) -> int:
