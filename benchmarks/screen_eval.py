@@ -165,7 +165,9 @@ def ingest_cost() -> dict:
     from index.kb import KnowledgeBase
     from kb_settings import Settings
 
-    screen_text("warm up: Jane Tremblay")  # model load is once per process, not per ingest
+    from ingest.privacy import ner
+
+    ner.load_model()  # model load is once per process, not per ingest
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, screen in (("without_screen", False), ("with_screen", True), ("without_screen_2", False),

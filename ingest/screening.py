@@ -8,6 +8,7 @@ the original file name.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from .privacy import Allowlist, ScreenConfig, screen_text
 from .readers import supported
 from .sandbox import ParserPool, iter_files
 
+_SEP = "\n\n"
 METADATA_FIELDS = ("title", "source", "basis", "tags", "heading", "filename", "id")
 
 
@@ -59,9 +61,19 @@ def screen_document(doc: Document, allowlist: Allowlist | None, config: ScreenCo
     for f in screen_text(doc.text, allowlist=allowlist, config=config).findings:
         out.append({"kind": f.kind, "start": f.start, "end": f.end, "line": f.line, "page": page_of(doc, f.start),
                     "masked": f.masked, "doc_id": doc.meta.doc_id})
-    for name, value in _field_values(doc):
-        for f in screen_text(value, allowlist=allowlist, config=config).findings:
-            out.append({"kind": f.kind, "field": name, "start": f.start, "end": f.end, "line": None, "page": None,
+    # all fields in one pass (one model call), separated by blank lines; offsets are mapped back to each field
+    fields = _field_values(doc)
+    if fields:
+        starts, pos = [], 0
+        for _name, value in fields:
+            starts.append(pos)
+            pos += len(value) + len(_SEP)
+        joined = _SEP.join(v for _n, v in fields)
+        for f in screen_text(joined, allowlist=allowlist, config=config).findings:
+            i = bisect.bisect_right(starts, f.start) - 1
+            name, value = fields[i]
+            s, e = f.start - starts[i], min(f.end - starts[i], len(value))
+            out.append({"kind": f.kind, "field": name, "start": s, "end": e, "line": None, "page": None,
                         "masked": f.masked, "doc_id": doc.meta.doc_id})
     return out
 
