@@ -216,7 +216,7 @@ def screen(ctx, paths, as_json):
     """Check files for patient identifiers without ingesting them (exit 0 clean, 1 blocked, 2 errors)."""
     from ingest.privacy import Allowlist, ScreenConfig
     from ingest.sandbox import ParserPool
-    from ingest.screening import screen_files
+    from ingest.screening import screen_files, where
 
     s = _settings(ctx)
     config = ScreenConfig.load(Path(s.privacy_patterns) if s.privacy_patterns else None)
@@ -231,8 +231,7 @@ def screen(ctx, paths, as_json):
                 continue
             click.echo(f"{r['verdict']:8} {r['path']}")
             for f in r["findings"]:
-                where = f"line {f['line']}" + (f", page {f['page']}" if "page" in f else "")
-                click.echo(f"         {f['kind']:12} {where:18} offsets {f['start']}-{f['end']}  {f['masked']}")
+                click.echo(f"         {f['kind']:12} {where(f):18} offsets {f['start']}-{f['end']}  {f['masked']}")
     if any(r["verdict"] == "error" for r in results):
         sys.exit(2)
     sys.exit(1 if any(r["verdict"] == "blocked" for r in results) else 0)
@@ -249,6 +248,8 @@ def quarantine():
 @_guard
 def quarantine_list(ctx, as_json):
     """Held files with their masked findings."""
+    from ingest.screening import where
+
     items = _kb(ctx).quarantine_list()
     if as_json:
         click.echo(json.dumps(items))
@@ -256,8 +257,7 @@ def quarantine_list(ctx, as_json):
     for q in items:
         click.echo(f"#{q['qid']} {q['filename']}: {len(q['reasons'])} finding(s)")
         for f in q["reasons"]:
-            where = f"line {f['line']}" + (f", page {f['page']}" if f.get("page") else "")
-            click.echo(f"    {f['kind']:12} {where:18} {f['masked']}")
+            click.echo(f"    {f['kind']:12} {where(f):18} {f['masked']}")
     if not items:
         click.echo("nothing in quarantine")
 

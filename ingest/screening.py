@@ -127,3 +127,10 @@ def redact_metadata(doc: Document, allowlist: Allowlist | None, config: ScreenCo
                    tags=tuple(clean(t) for t in m.tags), filename=filename)
     sections = [Section(s.start, s.end, tuple(clean(h) for h in s.heading_path), s.page) for s in doc.sections]
     return Document(meta, doc.text, sections)
+
+
+def where(finding: dict) -> str:
+    """Human-readable place of a finding: 'line 4, page 2' in the text, or 'in the title' for metadata."""
+    if finding.get("field"):
+        return f"in the {finding['field']}"
+    return f"line {finding.get('line')}" + (f", page {finding['page']}" if finding.get("page") else "")

@@ -227,3 +227,13 @@ def test_kb_screen_cli_reports_metadata_findings(tmp_path):
     assert any(f.get("field") == "title" and f["kind"] == "HEALTH_CARD" for f in data["meta.md"]["findings"])
     findings = json.dumps([r["findings"] for r in data.values()])  # paths are the curator's own; findings are masked
     assert "1234567897" not in findings and "Tremblay" not in findings
+
+
+def test_kb_screen_and_quarantine_list_print_metadata_findings(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Jean_Tremblay_notes.md").write_text("# Notes\n\nTaper by 10% every two weeks.\n")
+    env = {**os.environ, "KB_HOME": str(tmp_path / "kb")}
+    res = subprocess.run([sys.executable, str(ROOT / "kb_cli.py"), "screen", str(folder)],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 1 and "in the filename" in res.stdout, res.stdout + res.stderr
