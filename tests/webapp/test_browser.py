@@ -124,6 +124,27 @@ def test_physician_searches_reads_answer_opens_passage_and_marks(page, server):
     assert page.problems == [], page.problems  # no CSP violations or script errors
 
 
+def test_document_page_shows_a_table_as_a_table(page, server, tmp_path):
+    """A document with a dosing table renders it as a table (screenshot: docs/document-table.png)."""
+    page.goto(server["url"] + "/documents/web-apap")
+    table = page.locator(".doc-body table.doc-table")
+    table.wait_for()
+    assert page.locator(".doc-body table.doc-table thead th").all_inner_texts() == [
+        "Patient group", "Maximum per day", "Note"]
+    assert page.locator(".doc-body table.doc-table tbody tr").count() == 3
+    cell = page.locator(".doc-body table.doc-table tbody tr").first.locator("td").last
+    assert "<script>alert('cell')</script>" in cell.inner_text(), "hostile cell text shows as text"
+    assert page.locator(".doc-body ol.doc-list > li").count() == 3
+    assert page.locator(".doc-body ol.doc-list ul.doc-list > li").count() == 2
+    box = table.bounding_box()
+    assert box is not None and box["width"] > 300
+    out = ROOT / "docs" / "document-table.png" if os.environ.get("KB_SCREENSHOT") == "1" else \
+        tmp_path / "document-table.png"
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    assert page.problems == [], page.problems
+
+
 def test_untrusted_text_is_inert_in_browser(page, server):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
