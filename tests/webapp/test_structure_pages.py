@@ -203,3 +203,33 @@ def test_hostile_cell_text_is_escaped_in_cards_and_pages(make_app):
         out = str(get_template_attribute("_blocks.html", "render")(hit_view(0, hit)["nodes"]))
     assert "<img" not in out and "<script>" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
     assert out.count("<table") == 1
+
+
+def test_pdf_document_page_has_page_markers_contents_and_its_table(make_app, corpus_kb):
+    kb, _ = corpus_kb
+    html = make_app(kb=kb).test_client().get("/documents/guide-opioid-tapering").get_data(as_text=True)
+    soup = BeautifulSoup(html, "lxml")
+    markers = [p.get_text() for p in soup.select(".doc-body .page-marker")]
+    assert markers == ["Page 1", "Page 2", "Page 3", "Page 4"]
+    toc = [a.get_text() for a in soup.select("nav.toc a")]
+    assert "Practical techniques" in toc and "Managing withdrawal symptoms" in toc
+    for a in soup.select("nav.toc a"):
+        assert soup.find(id=a["href"][1:]) is not None, "every contents entry leads to its heading"
+    table = soup.select_one("#page-3 ~ .table-scroll table.doc-table")
+    assert table is not None and table.select("thead th")[0].get_text() == "Weeks"
+    assert [td.get_text() for td in table.select("tbody tr")[0].select("th, td")] == ["0-3", "40 mg", "40 mg", "80 mg"]
+
+
+def test_document_page_focuses_the_answer_sentence_inside_the_passage(make_app, corpus_kb):
+    kb, _ = corpus_kb
+    doc = kb.docs["guide-opioid-tapering"]
+    start = doc.text.index("Reduce by about 10%")
+    end = doc.text.index("as the dose falls.") + len("as the dose falls.")
+    s = start
+    e = doc.text.index(".", s) + 1
+    html = make_app(kb=kb).test_client().get(
+        "/documents/guide-opioid-tapering", query_string={"start": start, "end": end, "hl": f"{s}-{e},9-x"}
+    ).get_data(as_text=True)
+    focus = BeautifulSoup(html, "lxml").select("mark.focus")
+    assert [m.get_text() for m in focus] == [doc.text[s:e]]
+    assert focus[0].get("id") == "passage"
