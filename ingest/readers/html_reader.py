@@ -166,6 +166,8 @@ class _Walker:
             bb.item(inline_text(el, _NESTED), depth, None)
             self._nested(el, None, depth)
         elif name == "table":
+            for caption in el.find_all("caption", recursive=False):
+                bb.para(inline_text(caption))  # a table's title is text too
             rows, header = _rows(el)
             bb.table(rows, header=header)
         elif name == "tr":
