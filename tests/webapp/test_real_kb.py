@@ -45,7 +45,7 @@ def test_api_matches_kb_search_json(real_app):
     _check(spec, "/api/documents/{doc_id}", c.get("/api/documents/web-bup"))
     _check(spec, "/healthz", c.get("/healthz"))
     health = c.get("/healthz").get_json()
-    assert health == {"status": "ok", "generation": body["generation"], "documents": 3,
+    assert health == {"status": "ok", "generation": body["generation"], "documents": 4,
                       "chunks": kb.stats()["chunks"]}
 
 
