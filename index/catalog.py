@@ -8,17 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.models import Chunk, Document, DocumentMeta, Section
+from ingest.models import Chunk, Document, DocumentMeta, Section, sections_from_json, sections_to_json
 
 SCHEMA = """
 PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS documents (
   doc_id TEXT PRIMARY KEY, title TEXT, doc_type TEXT, source TEXT, published TEXT, reviewed TEXT,
   tags TEXT, filename TEXT, basis TEXT, text TEXT, sections TEXT, content_hash TEXT,
-  origin TEXT, added_at REAL, updated_at REAL);
+  origin TEXT, added_at REAL, updated_at REAL, original TEXT DEFAULT '', parser_version INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS chunks (
   doc_id TEXT, ordinal INTEGER, text TEXT, start INTEGER, "end" INTEGER, heading_path TEXT, page INTEGER,
-  n_tokens INTEGER, PRIMARY KEY (doc_id, ordinal));
+  n_tokens INTEGER, kind TEXT DEFAULT 'text', index_text TEXT DEFAULT '', PRIMARY KEY (doc_id, ordinal));
 CREATE TABLE IF NOT EXISTS embeddings (model TEXT, key TEXT, vector BLOB, PRIMARY KEY (model, key));
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, fingerprint TEXT, doc_ids TEXT);
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -31,13 +31,13 @@ CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT);
 def doc_to_json(doc: Document) -> str:
     m = doc.meta
     return json.dumps({"meta": {**m.__dict__, "tags": list(m.tags)}, "text": doc.text,
-                       "sections": [[s.start, s.end, list(s.heading_path), s.page] for s in doc.sections]})
+                       "sections": [s.to_json() for s in doc.sections]})
 
 
 def doc_from_json(data: str) -> Document:
     d = json.loads(data)
     meta = DocumentMeta(**{**d["meta"], "tags": tuple(d["meta"]["tags"])})
-    return Document(meta, d["text"], [Section(a, b, tuple(h), p) for a, b, h, p in d["sections"]])
+    return Document(meta, d["text"], [Section.from_json(item) for item in d["sections"]])
 
 
 class Catalog:
@@ -47,6 +47,18 @@ class Catalog:
         self.path = path
         self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    # Columns added after the first release: (table, column, declaration). Adding them keeps every document.
+    MIGRATIONS = (("documents", "original", "TEXT DEFAULT ''"), ("documents", "parser_version", "INTEGER DEFAULT 0"),
+                  ("chunks", "kind", "TEXT DEFAULT 'text'"), ("chunks", "index_text", "TEXT DEFAULT ''"))
+
+    def _migrate(self) -> None:
+        """Bring an older catalogue's tables up to this schema in place (documents and chunks are kept)."""
+        for table, column, decl in self.MIGRATIONS:
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -71,18 +83,29 @@ class Catalog:
         row = self.db.execute("SELECT content_hash FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return row[0] if row else None
 
-    def upsert(self, doc: Document, chunks: list[Chunk], origin: str) -> None:
+    DOC_COLUMNS = ("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename", "basis",
+                   "text", "sections", "content_hash", "origin", "added_at", "updated_at", "original",
+                   "parser_version")
+
+    def _insert_document(self, values: tuple) -> None:
+        self.db.execute(f"INSERT OR REPLACE INTO documents ({', '.join(self.DOC_COLUMNS)}) "
+                        f"VALUES ({','.join('?' * len(self.DOC_COLUMNS))})", values)
+
+    def upsert(self, doc: Document, chunks: list[Chunk], origin: str, original: dict | None = None,
+               parser_version: int | None = None) -> None:
+        """Store a document and its chunks; the original-file record and parser version are kept when not given."""
         m = doc.meta
         now = time.time()
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            old = self.db.execute("SELECT added_at FROM documents WHERE doc_id=?", (m.doc_id,)).fetchone()
-            self.db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            old = self.db.execute("SELECT added_at, original, parser_version FROM documents WHERE doc_id=?",
+                                  (m.doc_id,)).fetchone()
+            self._insert_document(
                 (m.doc_id, m.title, m.doc_type, m.source, m.published, m.reviewed, json.dumps(list(m.tags)),
-                 m.filename, m.basis, doc.text,
-                 json.dumps([[s.start, s.end, list(s.heading_path), s.page] for s in doc.sections]),
-                 doc.content_hash, origin, old[0] if old else now, now))
+                 m.filename, m.basis, doc.text, sections_to_json(doc.sections), doc.content_hash, origin,
+                 old[0] if old else now, now,
+                 json.dumps(original) if original else (old[1] if old else ""),
+                 parser_version if parser_version is not None else (old[2] if old else 0)))
             self._write_chunks(m.doc_id, chunks)
             self.bump()
             self.db.execute("COMMIT")
@@ -93,9 +116,10 @@ class Catalog:
     def _write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
         self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         self.db.executemany(
-            'INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)',
-            [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page, c.n_tokens)
-             for c in chunks])
+            'INSERT INTO chunks (doc_id, ordinal, text, start, "end", heading_path, page, n_tokens, kind, index_text) '
+            'VALUES (?,?,?,?,?,?,?,?,?,?)',
+            [(c.doc_id, c.ordinal, c.text, c.start, c.end, json.dumps(list(c.heading_path)), c.page, c.n_tokens,
+              c.kind, c.index_text) for c in chunks])
 
     def replace_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
         """Store a document's chunks again (new chunking parameters); the caller bumps the version once."""
@@ -134,16 +158,37 @@ class Catalog:
     def iter_documents(self):
         """Rows of every document with its chunks, in a stable order."""
         cols = ("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename", "basis",
-                "text", "sections", "content_hash")
+                "text", "sections", "content_hash", "original", "parser_version")
         for row in self.db.execute(f"SELECT {', '.join(cols)} FROM documents ORDER BY doc_id").fetchall():
             doc = dict(zip(cols, row))
             doc["tags"] = json.loads(doc["tags"])
+            doc["original"] = json.loads(doc["original"]) if doc["original"] else None
+            doc["parser_version"] = int(doc["parser_version"] or 0)
             doc["chunks"] = [
-                {"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p}
-                for o, t, s, e, h, p in self.db.execute(
-                    'SELECT ordinal, text, start, "end", heading_path, page FROM chunks WHERE doc_id=? ORDER BY ordinal',
-                    (doc["doc_id"],))]
+                {"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p,
+                 "kind": k or "text", "index_text": it or ""}
+                for o, t, s, e, h, p, k, it in self.db.execute(
+                    'SELECT ordinal, text, start, "end", heading_path, page, kind, index_text FROM chunks '
+                    'WHERE doc_id=? ORDER BY ordinal', (doc["doc_id"],))]
             yield doc
+
+    def stale_documents(self, parser_version: int) -> list[tuple[str, str, dict | None]]:
+        """(doc_id, origin, original record) of documents read by an older parser, for `kb reindex`."""
+        return [(d, o or "", json.loads(r) if r else None) for d, o, r in self.db.execute(
+            "SELECT doc_id, origin, original FROM documents WHERE COALESCE(parser_version, 0) < ? ORDER BY doc_id",
+            (parser_version,))]
+
+    def set_original(self, doc_id: str, original: dict, parser_version: int | None = None) -> None:
+        """Record a document's original file (and the parser that read it) without touching its text."""
+        self.db.execute("UPDATE documents SET original=?, parser_version=COALESCE(?, parser_version) WHERE doc_id=?",
+                        (json.dumps(original), parser_version, doc_id))
+
+    def original(self, doc_id: str) -> dict | None:
+        row = self.db.execute("SELECT original FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def set_parser_version(self, doc_id: str, parser_version: int) -> None:
+        self.db.execute("UPDATE documents SET parser_version=? WHERE doc_id=?", (parser_version, doc_id))
 
     def load_document(self, doc_id: str) -> Document | None:
         row = self.db.execute(
@@ -152,7 +197,7 @@ class Catalog:
         if not row:
             return None
         meta = DocumentMeta(row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])), row[7], row[8])
-        return Document(meta, row[9], [Section(a, b, tuple(h), p) for a, b, h, p in json.loads(row[10])])
+        return Document(meta, row[9], sections_from_json(row[10]))
 
     def replace_all(self, docs: list[tuple[dict, list[dict]]]) -> None:
         """Make the catalogue hold exactly these documents (used by rollback)."""
@@ -163,14 +208,16 @@ class Catalog:
             self.db.execute("DELETE FROM files")
             now = time.time()
             for d, chunks in docs:
-                self.db.execute(
-                    "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                self._insert_document(
                     (d["doc_id"], d["title"], d["doc_type"], d["source"], d["published"], d["reviewed"],
                      json.dumps(d["tags"]), d["filename"], d["basis"], d["text"], d["sections"], d["content_hash"],
-                     "rollback", now, now))
-                self.db.executemany('INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?)',
-                                    [(d["doc_id"], c["ordinal"], c["text"], c["start"], c["end"],
-                                      json.dumps(c["heading_path"]), c["page"], 0) for c in chunks])
+                     "rollback", now, now, json.dumps(d["original"]) if d.get("original") else "",
+                     int(d.get("parser_version") or 0)))
+                self.db.executemany(
+                    'INSERT INTO chunks (doc_id, ordinal, text, start, "end", heading_path, page, n_tokens, kind, '
+                    'index_text) VALUES (?,?,?,?,?,?,?,?,?,?)',
+                    [(d["doc_id"], c["ordinal"], c["text"], c["start"], c["end"], json.dumps(c["heading_path"]),
+                      c["page"], 0, c.get("kind", "text"), c.get("index_text", "")) for c in chunks])
             self.bump()
             self.db.execute("COMMIT")
         except BaseException:

@@ -14,22 +14,29 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.models import sections_from_json
+
 from .errors import CorruptIndex, KBEmpty, KBError, ModelMismatch
 from .vectors import VectorIndex
 
 FORMAT = "practice-partner-kb"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: typed blocks, chunk kinds and indexed text, original-file records
 CURRENT = "CURRENT"
 GEN_DIR = "generations"
 
 GEN_SCHEMA = """
 CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, doc_type TEXT, source TEXT, published TEXT, reviewed TEXT,
-  tags TEXT, filename TEXT, basis TEXT, text TEXT, sections TEXT, content_hash TEXT, n_chunks INTEGER);
+  tags TEXT, filename TEXT, basis TEXT, text TEXT, sections TEXT, content_hash TEXT, n_chunks INTEGER,
+  original TEXT, parser_version INTEGER);
 CREATE TABLE doc_tags (doc_id TEXT, tag TEXT);
 CREATE INDEX doc_tags_tag ON doc_tags(tag);
 CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT, ordinal INTEGER, text TEXT, start INTEGER,
-  "end" INTEGER, section TEXT, heading_path TEXT, page INTEGER);
+  "end" INTEGER, section TEXT, heading_path TEXT, page INTEGER, kind TEXT, index_text TEXT);
 CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE blocks (doc_id TEXT, ordinal INTEGER, kind TEXT, start INTEGER, "end" INTEGER, level INTEGER,
+  depth INTEGER, number INTEGER, page INTEGER, heading_path TEXT, header INTEGER, rows TEXT,
+  PRIMARY KEY (doc_id, ordinal));
+CREATE INDEX blocks_span ON blocks(doc_id, start);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, body, content='', tokenize='porter unicode61');
 """
 
@@ -165,18 +172,25 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     db.execute("BEGIN")
     chunk_id = 0
     for i, d in enumerate(inp.docs):
-        db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        original = d.get("original")
+        db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    (d["doc_id"], d["title"], d["doc_type"], d["source"], d["published"], d["reviewed"],
                     json.dumps(d["tags"]), d["filename"], d["basis"], d["text"], d["sections"], d["content_hash"],
-                    len(d["chunks"])))
+                    len(d["chunks"]), json.dumps(original) if original else "", int(d.get("parser_version") or 0)))
         db.executemany("INSERT INTO doc_tags VALUES (?,?)", [(d["doc_id"], t) for t in d["tags"]])
+        db.executemany('INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+                       [(d["doc_id"], n, b.kind, b.start, b.end, b.level, b.depth, b.number, b.page,
+                         json.dumps(list(b.heading_path)), int(b.header),
+                         json.dumps([list(r) for r in b.rows]) if b.rows else "")
+                        for n, b in enumerate(sections_from_json(d["sections"]))])
         for c in d["chunks"]:
             section = " › ".join(c["heading_path"])
-            db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+            kind, index_text = c.get("kind") or "text", c.get("index_text") or ""
+            db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        (chunk_id, d["doc_id"], c["ordinal"], c["text"], c["start"], c["end"], section,
-                        json.dumps(c["heading_path"]), c["page"]))
+                        json.dumps(c["heading_path"]), c["page"], kind, index_text))
             db.execute("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?,?,?,?)",
-                       (chunk_id, d["title"], section, c["text"]))
+                       (chunk_id, d["title"], section, index_text or c["text"]))
             chunk_id += 1
         if progress and (i % 200 == 0 or i == len(inp.docs) - 1):
             progress("database", i + 1, len(inp.docs))

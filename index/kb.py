@@ -18,12 +18,13 @@ import numpy as np
 from ingest.chunking import ChunkParams, chunk_document
 from ingest.errors import FileTooLarge, IngestError, UnsupportedFormat
 from ingest.metadata import sidecar_path
-from ingest.models import Document
+from ingest.models import Document, Section, sections_from_json
 from ingest.readers import PARSER_VERSION, supported
 from ingest.sandbox import ParserPool, iter_files
 from kb_settings import Settings
 
 from . import generation as gens
+from . import originals
 from .catalog import Catalog
 from .embedder import Embedder, get_embedder
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, QueryError
@@ -46,6 +47,13 @@ def embed_input(title: str, text: str) -> str:
     if not title or text.startswith(title):
         return text
     return f"{title}\n{text}"
+
+
+def block_dict(b: Section) -> dict:
+    """A positioned block as the API and the web app see it."""
+    return {"start": b.start, "end": b.end, "heading": " › ".join(b.heading_path), "page": b.page,
+            "kind": b.kind, "level": b.level, "depth": b.depth, "number": b.number,
+            "heading_path": list(b.heading_path), "header": b.header, "rows": [list(r) for r in b.rows]}
 
 
 def _key(text: str) -> str:
@@ -136,12 +144,31 @@ class KnowledgeBase:
         gen = self.generation()
         row = gen.db.execute(
             "SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, basis, text, sections, "
-            "content_hash, n_chunks FROM docs WHERE doc_id = ?", (doc_id,)).fetchone()
+            "content_hash, n_chunks, original FROM docs WHERE doc_id = ?", (doc_id,)).fetchone()
         if row is None:
             raise DocumentNotFound(f"no document with id {doc_id!r}")
-        sections = [{"start": a, "end": b, "heading": " › ".join(h), "page": p} for a, b, h, p in json.loads(row[10])]
+        sections = [block_dict(b) for b in sections_from_json(row[10])]
         return DocumentRecord(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8],
-                              row[9], row[11], row[12], sections)
+                              row[9], row[11], row[12], sections, json.loads(row[13]) if row[13] else None)
+
+    def blocks(self, doc_id: str, start: int, end: int) -> list[dict]:
+        """The typed blocks of a document that overlap text[start:end] (a chunk's span), in order."""
+        gen = self.generation()
+        rows = gen.db.execute(
+            'SELECT kind, start, "end", level, depth, number, page, heading_path, header, rows FROM blocks '
+            'WHERE doc_id = ? AND start < ? AND "end" > ? ORDER BY start', (doc_id, end, start)).fetchall()
+        return [{"kind": k, "start": s, "end": e, "level": lv, "depth": dp, "number": n, "page": p,
+                 "heading_path": json.loads(h), "heading": " › ".join(json.loads(h)), "header": bool(hd),
+                 "rows": json.loads(r) if r else []} for k, s, e, lv, dp, n, p, h, hd, r in rows]
+
+    def original_file(self, doc_id: str) -> tuple[Path, dict, str]:
+        """(stored path, record, download name) of a document's original file; DocumentNotFound when none is kept."""
+        rec = self.get_document(doc_id)
+        path = originals.locate(self.home, rec.original)
+        if path is None:
+            raise DocumentNotFound(f"no original file is kept for document {doc_id!r}")
+        name = Path(rec.filename or f"{doc_id}{rec.original.get('suffix', '')}").name
+        return path, rec.original, name
 
     def list_documents(self) -> list[DocumentRecord]:
         try:
@@ -223,12 +250,25 @@ class KnowledgeBase:
     def _chunk(self, doc: Document):
         return chunk_document(doc, self.embedder.token_spans, self.chunk_params)
 
-    def _store(self, catalog: Catalog, doc: Document, origin: str) -> bool:
+    def _store(self, catalog: Catalog, doc: Document, origin: str, original: dict | None = None,
+               parser_version: int | None = None) -> bool:
         """Chunk and store a document unless an identical one is stored; True when stored."""
         if catalog.content_hash(doc.meta.doc_id) == doc.content_hash:
+            if original is not None and catalog.original(doc.meta.doc_id) != original:
+                catalog.set_original(doc.meta.doc_id, original, parser_version)
+                catalog.bump()
             return False
-        catalog.upsert(doc, self._chunk(doc), origin)
+        catalog.upsert(doc, self._chunk(doc), origin, original, parser_version)
         return True
+
+    def _keep_original(self, path: Path, docs: list[Document]) -> dict | None:
+        """Store the curator's file content-addressed in KB_HOME/originals; None when it cannot be read again."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        pages = max((s.page for d in docs for s in d.sections if s.page is not None), default=None)
+        return originals.store(self.home, data, path.suffix, pages)
 
     def ingest_paths(self, paths: list[Path], overrides: dict | None = None, progress: Progress | None = None,
                      redact: bool = False, screen: bool = True, remember_files: bool = True) -> IngestReport:
@@ -287,6 +327,8 @@ class KnowledgeBase:
             reason = exc.reason if isinstance(exc, IngestError) else str(exc)
             return FileOutcome(str(path), "failed", [], reason)
         findings = [f for d in docs for f in self._screen(d)] if screen else []
+        # a redacted document's original still holds what was redacted: it is never kept
+        original = None if findings else self._keep_original(path, docs)
         if findings and redact:
             docs = [self._redacted(d) for d in docs]
             findings = [f for d in docs for f in self._screen(d)]
@@ -300,7 +342,7 @@ class KnowledgeBase:
         stored = existed = 0
         for doc in docs:
             was_there = catalog.content_hash(doc.meta.doc_id) is not None
-            if self._store(catalog, doc, origin):
+            if self._store(catalog, doc, origin, original, PARSER_VERSION):
                 stored += 1
                 existed += was_there
             else:
@@ -333,18 +375,23 @@ class KnowledgeBase:
                     return s + delta + len(rep)
             return pos + delta
 
-        from ingest.models import Section
+        from dataclasses import replace
 
         from ingest.screening import redact_metadata
 
-        sections = [Section(shift(s.start), shift(s.end), s.heading_path, s.page) for s in doc.sections]
-        return redact_metadata(Document(doc.meta, new_text, sections), allow, config)
+        def moved(sec: Section) -> Section:
+            rows = sec.rows
+            if sec.kind == "table":  # the cells are redacted too: they are what the table renders
+                rows = tuple(tuple(new_text[shift(a):shift(b)] for a, b in cells) for _, _, cells in sec.row_spans())
+            return replace(sec, start=shift(sec.start), end=shift(sec.end), rows=rows)
+
+        return redact_metadata(Document(doc.meta, new_text, [moved(sec) for sec in doc.sections]), allow, config)
 
     def _vectors(self, catalog: Catalog, docs: list[dict], progress: Progress | None) -> tuple[np.ndarray, int]:
         """Vectors for every chunk, from the cache where possible; returns (matrix, number newly embedded)."""
         emb = self.embedder
         titles = self._clipped_titles([d["title"] for d in docs])
-        inputs = [embed_input(titles[d["title"]], c["text"]) for d in docs for c in d["chunks"]]
+        inputs = [embed_input(titles[d["title"]], c.get("index_text") or c["text"]) for d in docs for c in d["chunks"]]
         keys = [_key(t) for t in inputs]
         cached = catalog.cached_vectors(emb.fingerprint, list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(k for k in keys if k not in cached))
@@ -443,9 +490,61 @@ class KnowledgeBase:
         with self._writing() as catalog:
             if not catalog.doc_ids():
                 raise KBEmpty(f"nothing to reindex: the knowledge base at {self.home} holds no documents")
+            self._reparse_stale(catalog, progress)
             self._rechunk_all(catalog, progress)
             name, _ = self._build(catalog, progress)
             return name
+
+    def _reparse_stale(self, catalog: Catalog, progress: Progress | None) -> dict:
+        """Read again, with today's parsers, every document an older parser version read.
+
+        The kept original is read (or, for documents stored before originals were kept, the file at its origin
+        when it is still there). Metadata stays as stored (curators' edits included); text and structure are
+        replaced. A re-read text that the privacy screen flags, or a file that no longer yields the document,
+        keeps the stored version. Returns counts: reparsed, kept.
+        """
+        stale = catalog.stale_documents(PARSER_VERSION)
+        counts = {"reparsed": 0, "kept": 0}
+        if not stale:
+            return counts
+        sources: dict[str, tuple[Path, dict | None, str, list[str]]] = {}
+        for doc_id, origin, record in stale:
+            path = originals.locate(self.home, record)
+            if path is None and origin and Path(origin).is_file() and supported(Path(origin)):
+                path, record = Path(origin), None
+            if path is None:
+                counts["kept"] += 1
+                continue
+            sources.setdefault(str(path), (path, record, origin, []))[3].append(doc_id)
+        with ParserPool(self.settings.parse_timeout, self.settings.parse_memory_mb,
+                        self.settings.max_file_mb * 1024 * 1024) as parser:
+            for n, (path, record, origin, ids) in enumerate(sources.values()):
+                if progress:
+                    progress("re-reading", n, len(sources))
+                try:
+                    fresh = parser.read(path, {})
+                except (IngestError, OSError):
+                    counts["kept"] += len(ids)
+                    continue
+                by_id = {d.meta.doc_id: d for d in fresh}
+                if len(fresh) == 1 and len(ids) == 1:
+                    by_id = {ids[0]: fresh[0]}  # a one-document file: its stored name may differ from the id
+                if record is None:
+                    record = self._keep_original(path, fresh)
+                for doc_id in ids:
+                    old, new = catalog.load_document(doc_id), by_id.get(doc_id)
+                    candidate = Document(old.meta, new.text, new.sections) if (old and new) else None
+                    if candidate is None or self._screen(candidate):
+                        counts["kept"] += 1
+                        continue
+                    catalog.upsert(candidate, self._chunk(candidate), origin, record, PARSER_VERSION)
+                    counts["reparsed"] += 1
+        if progress:
+            progress("re-reading", len(sources), len(sources))
+        if counts["kept"]:
+            log.warning("reindex: %d document(s) kept as stored (no readable original, or the re-read text "
+                        "needs privacy review)", counts["kept"])
+        return counts
 
     def _rechunk_all(self, catalog: Catalog, progress: Progress | None) -> None:
         """Chunk every stored document again with the current parameters (they are recorded per generation)."""
@@ -468,14 +567,17 @@ class KnowledgeBase:
             gen = gens.Generation.load(self.home / gens.GEN_DIR / target)
             docs = []
             for row in gen.db.execute("SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, "
-                                      "basis, text, sections, content_hash FROM docs ORDER BY doc_id").fetchall():
+                                      "basis, text, sections, content_hash, original, parser_version FROM docs "
+                                      "ORDER BY doc_id").fetchall():
                 d = dict(zip(("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename",
-                              "basis", "text", "sections", "content_hash"), row))
+                              "basis", "text", "sections", "content_hash", "original", "parser_version"), row))
                 d["tags"] = json.loads(d["tags"])
-                chunks = [{"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p}
-                          for o, t, s, e, h, p in gen.db.execute(
-                              'SELECT ordinal, text, start, "end", heading_path, page FROM chunks WHERE doc_id=? '
-                              'ORDER BY ordinal', (d["doc_id"],))]
+                d["original"] = json.loads(d["original"]) if d["original"] else None
+                chunks = [{"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p,
+                           "kind": k, "index_text": it}
+                          for o, t, s, e, h, p, k, it in gen.db.execute(
+                              'SELECT ordinal, text, start, "end", heading_path, page, kind, index_text FROM chunks '
+                              'WHERE doc_id=? ORDER BY ordinal', (d["doc_id"],))]
                 docs.append((d, chunks))
             catalog.replace_all(docs)
             gens.publish(self.home, target)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.models import CELL_SEP
 from ingest.sentences import sentence_spans
 
 from .generation import Generation
@@ -255,11 +256,19 @@ def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_se
         h.highlights.sort()
     answer: list[AnswerSentence] = []
     used: set[str] = set()
+
+    def states(rid: int) -> bool:
+        """An answer states something: questions and fragments (a table row, a short line) only get highlighted."""
+        text = hits[spans[rid][0]].text[spans[rid][1]:spans[rid][2]]
+        return not text.rstrip().endswith("?") and len(text.split()) >= 8 and CELL_SEP not in text
+
+    # measured against the best sentence that could be an answer, so a short row full of query terms does not
+    # silence every real sentence
+    best_answer = next((score for score, rid in scored if states(rid)), best)
     for score, rid in scored:
         hi, s, e = spans[rid]
         text = hits[hi].text[s:e]
-        # an answer states something: questions and fragments only get highlighted
-        if score < 0.5 * best or text in used or text.rstrip().endswith("?") or len(text.split()) < 8:
+        if score < 0.5 * best_answer or text in used or not states(rid):
             continue
         answer.append(AnswerSentence(text=text, hit=hi))
         if [s, e] not in hits[hi].highlights:  # an answer sentence is always highlighted where it stands

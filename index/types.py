@@ -86,7 +86,9 @@ class DocumentRecord:
     text: str
     content_hash: str
     n_chunks: int
-    sections: list[dict] = field(default_factory=list)  # [{"start","end","heading","page"}]
+    # the typed blocks: [{"start","end","heading","page","kind","level","depth","number","heading_path","header","rows"}]
+    sections: list[dict] = field(default_factory=list)
+    original: dict | None = None  # the kept original file: {"sha256","suffix","bytes","media_type","pages"}
 
     def to_dict(self, with_text: bool = True) -> dict:
         d = asdict(self)

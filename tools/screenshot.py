@@ -24,6 +24,9 @@ def main() -> int:
     ap.add_argument("--home", default=os.environ.get("KB_HOME", "kb-data"))
     ap.add_argument("--query", default="how fast can I taper oxycodone 120 mg/day?")
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    ap.add_argument("--document", default="", help="screenshot this document's page instead (at --anchor)")
+    ap.add_argument("--anchor", default="", help="scroll the document page to this element id first")
+    ap.add_argument("--full-page", action="store_true")
     args = ap.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,8 +47,14 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            page.goto(base + "/?" + urllib.parse.urlencode({"q": args.query}))
-            page.screenshot(path=args.out, full_page=False)
+            if args.document:
+                page.goto(base + "/documents/" + urllib.parse.quote(args.document, safe=""))
+                if args.anchor:
+                    page.locator(f"#{args.anchor}").scroll_into_view_if_needed()
+                    page.evaluate("id => document.getElementById(id).scrollIntoView()", args.anchor)
+            else:
+                page.goto(base + "/?" + urllib.parse.urlencode({"q": args.query}))
+            page.screenshot(path=args.out, full_page=args.full_page)
             browser.close()
         print(f"wrote {args.out}")
         return 0

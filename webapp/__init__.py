@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
     @app.after_request
     def _security_headers(resp: Response) -> Response:
         """Every response gets the same strict headers; no inline script exists anywhere."""
-        resp.headers["Content-Security-Policy"] = CSP
+        resp.headers.setdefault("Content-Security-Policy", CSP)  # a download may set a stricter one
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Referrer-Policy"] = "no-referrer"
         resp.headers["X-Frame-Options"] = "DENY"

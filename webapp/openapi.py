@@ -71,12 +71,31 @@ DOCUMENT = {
         "content_hash": _STR, "n_chunks": _INT,
         "sections": {
             "type": "array",
+            "description": "The document's typed blocks in order; `start`/`end` are offsets into `text`.",
             "items": {
                 "type": "object",
                 "required": ["start", "end", "heading"],
-                "properties": {"start": _INT, "end": _INT, "heading": _STR,
-                               "page": {"type": "integer", "nullable": True}},
+                "properties": {
+                    "start": _INT, "end": _INT, "heading": _STR,
+                    "page": {"type": "integer", "nullable": True},
+                    "kind": {"type": "string",
+                             "enum": ["heading", "paragraph", "list_item", "table", "quote", "code"]},
+                    "level": {"type": "integer", "description": "Heading level (1-6); 0 for other kinds."},
+                    "depth": {"type": "integer", "description": "List nesting, 0 at the top level."},
+                    "number": {"type": "integer", "nullable": True,
+                               "description": "An ordered list item's number (its text starts with 'N. ')."},
+                    "heading_path": {"type": "array", "items": _STR},
+                    "header": {"type": "boolean", "description": "A table's first row is its header row."},
+                    "rows": {"type": "array", "items": {"type": "array", "items": _STR},
+                             "description": "A table's cells, row by row (empty for other kinds)."},
+                },
             },
+        },
+        "original": {
+            "type": "object", "nullable": True,
+            "description": "The kept original file (download: /documents/{doc_id}/original).",
+            "properties": {"sha256": _STR, "suffix": _STR, "bytes": _INT, "media_type": _STR,
+                           "pages": {"type": "integer", "nullable": True}},
         },
     },
 }

@@ -3,20 +3,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 from typing import Any
 
 from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
-                   url_for)
+                   send_file, url_for)
 
 from index.errors import DocumentNotFound, KBEmpty, KBError, QueryError
+from index.originals import label as original_label
 from index.types import SearchFilters
 
 from . import error_response
 from .auth import _safe_next, reader_required
 from .db import get_db, now
 from .openapi import openapi_document
-from .render import doc_type_label, parse_date, passage_split, review_status, segments
+from .render import (block_nodes, doc_type_label, first_marked, parse_date, passage_split, review_status, segments,
+                     table_of_contents)
 
 bp = Blueprint("search", __name__)
 log = logging.getLogger("webapp.search")
@@ -119,17 +122,49 @@ def facets() -> dict:
         return {"sources": cache["sources"], "tags": cache["tags"]}
 
 
-def hit_view(i: int, hit: Any) -> dict:
+def _blocks(doc_id: str, start: int, end: int) -> list[dict] | None:
+    """The typed blocks under a passage, or None when this knowledge base cannot say (plain rendering then)."""
+    finder = getattr(kb(), "blocks", None)
+    if finder is None:
+        return None
+    try:
+        return finder(doc_id, start, end)
+    except (KBError, sqlite3.Error):
+        return None
+
+
+def _shifted(blocks: list[dict] | None, offset: int) -> list[dict] | None:
+    """Blocks with offsets made relative to a passage that starts at `offset` in its document."""
+    if blocks is None:
+        return None
+    return [{**b, "start": b["start"] - offset, "end": b["end"] - offset} for b in blocks]
+
+
+def hit_view(i: int, hit: Any, back: str = "") -> dict:
     """Everything a result card shows, computed in Python so the template only escapes and prints."""
+    blocks = _shifted(_blocks(hit.doc_id, hit.start, hit.end), hit.start)
+    focus = [(s, e) for s, e in (hit.highlights or [])]
+    hl = ",".join(f"{hit.start + s}-{hit.start + e}" for s, e in focus if 0 <= s < e <= len(hit.text))
     return {
         "n": i + 1,
         "hit": hit,
         "segments": segments(hit.text, hit.highlights),
+        "nodes": block_nodes(hit.text, blocks, 0, len(hit.text), focus=focus, headings=False),
         "type_label": doc_type_label(hit.doc_type),
         "review": review_status(hit.date, hit.reviewed),
         "doc_url": url_for("search.document", doc_id=hit.doc_id, start=hit.start, end=hit.end,
-                           _anchor="passage"),
+                           **({"hl": hl} if hl else {}), **({"back": back} if back else {}), _anchor="passage"),
     }
+
+
+def parse_spans(raw: str | None, limit: int) -> list[tuple[int, int]]:
+    """'s-e,s-e' offsets from a link (at most 8 spans, inside the text); anything malformed is ignored."""
+    out: list[tuple[int, int]] = []
+    for part in (raw or "").split(",")[:8]:
+        a, _, b = part.partition("-")
+        if a.isdigit() and b.isdigit() and len(a) < 10 and len(b) < 10 and int(a) < int(b) <= limit:
+            out.append((int(a), int(b)))
+    return out
 
 
 @bp.route("/")
@@ -154,7 +189,8 @@ def index() -> Any:
             k = parse_k(args.get("k"))
             result = kb().search(q, k=k, filters=filters)
             _log_query(q, result.generation, len(result.hits))
-            hits = [hit_view(i, h) for i, h in enumerate(result.hits)]
+            back_url = url_for("search.index", **{k: v for k, v in form.items() if v})
+            hits = [hit_view(i, h, back_url) for i, h in enumerate(result.hits)]
             answer = [{"text": a.text, "n": a.hit + 1} for a in result.answer if 0 <= a.hit < len(hits)]
         except BadRequest as e:
             msg = str(e)
@@ -187,10 +223,40 @@ def document(doc_id: str) -> Any:
     start = request.args.get("start", type=int)
     end = request.args.get("end", type=int)
     parts = passage_split(rec.text, start, end)
+    passage = [(start, end)] if parts else []
+    focus = [(s, e) for s, e in parse_spans(request.args.get("hl"), len(rec.text))
+             if parts and start <= s and e <= end]
+    blocks = rec.sections if rec.sections and "kind" in rec.sections[0] else None
+    nodes = first_marked(block_nodes(rec.text, blocks, 0, len(rec.text), passage=passage, focus=focus,
+                                     pages=True, skip_title=rec.title))
+    back = request.args.get("back", "")
+    original = None
+    if rec.original and hasattr(kb(), "original_file"):
+        original = {"label": original_label(rec.original),
+                    "url": url_for("search.original", doc_id=rec.doc_id)}
     return render_template(
         "document.html", doc=rec, parts=parts, asked=start is not None or end is not None,
         type_label=doc_type_label(rec.doc_type), review=review_status(rec.published, rec.reviewed),
+        nodes=nodes, toc=table_of_contents(rec.text, blocks, rec.title),
+        back=_safe_next(back) if back else "", original=original,
     )
+
+
+@bp.route("/documents/<path:doc_id>/original")
+@reader_required
+def original(doc_id: str) -> Any:
+    """The curator's original file, always as a download of its own type (never rendered inline)."""
+    try:
+        path, record, name = kb().original_file(doc_id)
+    except DocumentNotFound:
+        return error_response(404, f"No original file is kept for the document '{doc_id}'.")
+    except KBError as e:
+        return error_response(503, f"The knowledge base is unavailable: {e}")
+    resp = send_file(path, mimetype=record.get("media_type") or "application/octet-stream", as_attachment=True,
+                     download_name=name, max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return resp
 
 
 @bp.route("/feedback", methods=["POST"])

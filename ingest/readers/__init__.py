@@ -9,7 +9,7 @@ from ..metadata import build_meta, is_sidecar, load_sidecar, sidecar_path
 from ..models import Block, Document
 
 # Bump when a reader's output changes, so `kb ingest` parses unchanged files again instead of skipping them.
-PARSER_VERSION = 2
+PARSER_VERSION = 3  # 3: typed blocks (headings, list items, tables, quotes)
 
 SUFFIXES = {
     ".html": "html", ".htm": "html",

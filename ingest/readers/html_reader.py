@@ -1,16 +1,16 @@
 """HTML: page chrome (navigation, header, footer, scripts, styles) is dropped; headings give the section path."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import CorruptDocument
 from . import RawDocument
-from .sections import SectionBuilder
-from .textutil import decode, squash
+from .sections import BlockBuilder
+from .textutil import decode
 
 CHROME = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg",
           "template", "button", "object", "embed"]
-BLOCKS = {"p", "li", "pre", "blockquote", "tr", "dt", "dd", "caption", "figcaption", "address"}
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 MAX_DEPTH = 256  # libxml2 caps its own trees at 256 levels; real pages stay far below it
 
@@ -55,6 +55,138 @@ def _check_depth(path: Path, text: str) -> None:
         pass  # malformed markup is BeautifulSoup's to judge below
 
 
+_INLINE_BREAKS = {"br", "p", "div", "li", "tr", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+                  "ul", "ol", "table", "blockquote", "pre", "section", "article", "figure", "figcaption", "caption"}
+_CONTAINERS = {"div", "section", "article", "main", "body", "html", "figure", "center", "details", "summary",
+               "dl", "hgroup", "search", "fieldset"}
+_BLOCKS = {"p", "ul", "ol", "table", "blockquote", "pre", "dt", "dd", "figcaption", "caption", "address", "hr",
+           "li", "tr"} | set(HEADINGS) | _CONTAINERS
+_FORMAT_SPACE = re.compile(r"[ \t\r\f\u00a0]*\n\s*(?=[,.;:!?)\]%])")
+
+
+_BOUNDARY = "\u2029"  # marks an element boundary: whitespace to split(), invisible to _FORMAT_SPACE
+
+
+def inline_text(el, skip: frozenset = frozenset()) -> str:
+    """The words of an element (or a list of sibling nodes) as a reader sees them.
+
+    Strings are joined as written, so an inline tag adds no space and none lands before punctuation; block
+    boundaries and <br> give a space; a formatting line break in front of punctuation is dropped; whitespace is
+    collapsed. Descendants named in `skip` are left out. One pass over the nodes: linear in the input.
+    """
+    from bs4.element import CData, NavigableString, Tag
+
+    roots = el if isinstance(el, list) else [el]
+    parts: list[str] = []
+    stack: list = [(node, True) for node in reversed(roots)]
+    while stack:
+        node, root = stack.pop()
+        if node is None:
+            parts.append(_BOUNDARY)
+        elif isinstance(node, Tag):
+            if not root and node.name in skip:
+                continue
+            if node.name in _INLINE_BREAKS:
+                parts.append(_BOUNDARY)
+                stack.append((None, False))
+            stack.extend((child, False) for child in reversed(node.contents))
+        elif type(node) is NavigableString or isinstance(node, CData):
+            parts.append(str(node))
+    text = _FORMAT_SPACE.sub("", "".join(parts))
+    return " ".join(text.split())
+
+
+def _rows(table) -> tuple[list[list[str]], bool]:
+    """The table's own rows (not those of tables nested in its cells) and whether the first is a header row."""
+    rows, header = [], False
+    for i, tr in enumerate(r for r in table.find_all("tr") if r.find_parent("table") is table):
+        cells = tr.find_all(["td", "th"], recursive=False)
+        if i == 0:
+            header = tr.find_parent("thead") is not None or (bool(cells) and all(c.name == "th" for c in cells))
+        rows.append([inline_text(c) for c in cells])
+    return rows, header
+
+
+class _Walker:
+    """Visits the block elements of a page in document order, turning each into typed blocks."""
+
+    def __init__(self, bb: BlockBuilder):
+        self.bb = bb
+        self.loose: list = []
+
+    def flush_loose(self) -> None:
+        """Text and inline elements sitting directly in a container form one paragraph."""
+        if self.loose:
+            self.bb.para(inline_text(self.loose))
+            self.loose = []
+
+    def walk(self, el, depth: int = 0) -> None:
+        from bs4.element import NavigableString, Tag
+
+        for child in el.children:
+            if isinstance(child, Tag) and child.name in _BLOCKS:
+                self.flush_loose()
+                self.block(child, depth)
+            elif isinstance(child, Tag) or type(child) is NavigableString:
+                self.loose.append(child)
+        self.flush_loose()
+
+    def _nested(self, li, owner, depth: int) -> None:
+        """Lists and tables inside a list item, one level deeper (those nested further are theirs to visit)."""
+        for sub in li.find_all(["ul", "ol", "table"]):
+            if sub.find_parent(["ul", "ol", "table"]) is owner:
+                self.block(sub, depth + 1)
+
+    def block(self, el, depth: int) -> None:
+        name = el.name
+        bb = self.bb
+        if name in HEADINGS:
+            bb.heading(HEADINGS[name], inline_text(el))
+        elif name in ("ul", "ol"):
+            number = None
+            if name == "ol":
+                try:
+                    number = int(el.get("start", 1))
+                except (TypeError, ValueError):
+                    number = 1
+            for child in el.find_all(recursive=False):
+                if child.name != "li":
+                    self.walk(child, depth)
+                    continue
+                if number is not None:
+                    try:
+                        number = int(child.get("value", number))
+                    except (TypeError, ValueError):
+                        pass
+                bb.item(inline_text(child, _NESTED), depth, number)
+                self._nested(child, el, depth)
+                if number is not None:
+                    number += 1
+        elif name == "li":  # a list item outside any list
+            bb.item(inline_text(el, _NESTED), depth, None)
+            self._nested(el, None, depth)
+        elif name == "table":
+            for caption in el.find_all("caption", recursive=False):
+                bb.para(inline_text(caption))  # a table's title is text too
+            rows, header = _rows(el)
+            bb.table(rows, header=header)
+        elif name == "tr":
+            bb.table([[inline_text(c) for c in el.find_all(["td", "th"], recursive=False)]], header=False)
+        elif name == "blockquote":
+            bb.para(inline_text(el), kind="quote")
+        elif name == "pre":
+            bb.para(el.get_text(), kind="code")
+        elif name == "hr":
+            return
+        elif name in _CONTAINERS:
+            self.walk(el, depth)
+        else:
+            bb.para(inline_text(el))
+
+
+_NESTED = frozenset({"ul", "ol", "table"})
+
+
 def parse(path: Path, data: bytes) -> list[RawDocument]:
     from bs4 import BeautifulSoup
 
@@ -70,34 +202,18 @@ def parse(path: Path, data: bytes) -> list[RawDocument]:
         content = tag.get("content")
         if name.startswith("kb:") and content is not None:
             meta[name[3:]] = content
-        elif name in ("description", "keywords", "author"):
-            continue
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup.find_all(CHROME):
         tag.decompose()
     for tag in soup.find_all(attrs={"role": ["navigation", "banner", "contentinfo"]}):
         tag.decompose()
     root = soup.find("main") or soup.find("article") or soup.body or soup
-    sb = SectionBuilder()
-    wanted = set(HEADINGS) | BLOCKS
-    for el in root.find_all(wanted):
-        if any(parent.name in BLOCKS for parent in el.parents if parent is not root):
-            continue  # its text is collected with the enclosing block
-        if el.name in HEADINGS:
-            sb.heading(HEADINGS[el.name], el.get_text(" ", strip=True))
-        elif el.name == "tr":
-            cells = [c.get_text(" ", strip=True) for c in el.find_all(["td", "th"])]
-            sb.para(" | ".join(c for c in cells if c))
-        elif el.name == "li":
-            sb.para("- " + squash(el.get_text(" ", strip=True)))
-        else:
-            sb.para(squash(el.get_text(" ", strip=True)))
-    blocks = sb.finish()
-    if not blocks:  # no block structure at all: keep whatever text there is
-        loose = squash(root.get_text("\n", strip=True))
-        sb = SectionBuilder()
-        sb.para(loose)
-        blocks = sb.finish()
+    bb = BlockBuilder()
+    try:
+        _Walker(bb).walk(root)
+    except RecursionError as exc:
+        raise CorruptDocument(str(path), "HTML is nested too deeply to read; refused") from exc
+    blocks = bb.finish()
     h1 = root.find("h1")
-    default_title = (h1.get_text(" ", strip=True) if h1 else "") or title
+    default_title = (inline_text(h1) if h1 else "") or title
     return [RawDocument(blocks, meta=meta, default_title=default_title)]

@@ -106,12 +106,13 @@ def test_physician_searches_reads_answer_opens_passage_and_marks(page, server):
     assert page.url.endswith("#hit-1") or "#hit-" in page.url
     # open the cited document at the passage
     page.locator("#hit-1 a.open-doc").click()
-    page.wait_for_selector("mark#passage")
+    page.wait_for_selector("#passage")
     assert page.url.endswith("#passage")
-    box = page.locator("mark#passage").bounding_box()
+    box = page.locator("#passage").bounding_box()
     assert box is not None and 0 <= box["y"] < 900, "the passage is scrolled into view"
-    assert "5 to 10 percent" in page.locator("mark#passage").inner_text() or \
-        "oxycodone" in page.locator("mark#passage").inner_text().lower()
+    marked = " ".join(page.locator(".in-passage, mark.focus").all_inner_texts())
+    assert "5 to 10 percent" in marked or "oxycodone" in marked.lower()
+    assert page.locator("a", has_text="Back to results").count() == 1
     page.go_back()
     page.wait_for_selector("#hit-1")
     page.locator("#hit-1").get_by_role("button", name="Not helpful").click()
@@ -123,13 +124,34 @@ def test_physician_searches_reads_answer_opens_passage_and_marks(page, server):
     assert page.problems == [], page.problems  # no CSP violations or script errors
 
 
+def test_document_page_shows_a_table_as_a_table(page, server, tmp_path):
+    """A document with a dosing table renders it as a table (screenshot: docs/document-table.png)."""
+    page.goto(server["url"] + "/documents/web-apap")
+    table = page.locator(".doc-body table.doc-table")
+    table.wait_for()
+    assert page.locator(".doc-body table.doc-table thead th").all_inner_texts() == [
+        "Patient group", "Maximum per day", "Note"]
+    assert page.locator(".doc-body table.doc-table tbody tr").count() == 3
+    cell = page.locator(".doc-body table.doc-table tbody tr").first.locator("td").last
+    assert "<script>alert('cell')</script>" in cell.inner_text(), "hostile cell text shows as text"
+    assert page.locator(".doc-body ol.doc-list > li").count() == 3
+    assert page.locator(".doc-body ol.doc-list ul.doc-list > li").count() == 2
+    box = table.bounding_box()
+    assert box is not None and box["width"] > 300
+    out = ROOT / "docs" / "document-table.png" if os.environ.get("KB_SCREENSHOT") == "1" else \
+        tmp_path / "document-table.png"
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    assert page.problems == [], page.problems
+
+
 def test_untrusted_text_is_inert_in_browser(page, server):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(server["url"] + "/?q=negative+urine+drug+test+prescribed+opioid")
     page.wait_for_selector("#hit-1")
     page.goto(server["url"] + "/documents/web-xss")
-    assert "<script>alert(1)</script>" in page.locator(".doc-text").inner_text()
+    assert "<script>alert(1)</script>" in page.locator(".doc-body").inner_text()
     assert dialogs == []
 
 

@@ -90,6 +90,36 @@ Illustrative sample content, not clinical advice.
 For a patient taking 90 MME of oxycodone, a buprenorphine micro-induction starts at 0.5 mg sublingual once daily
 while the full agonist continues, increasing over 7 days before the oxycodone is stopped.
 """,
+    "web-apap.md": """---
+id: web-apap
+title: Acetaminophen daily limits
+type: guideline
+source: Ontario Sample Guidance Group
+published: 2023-03-01
+reviewed: 2024-02-01
+tags: [nsaids]
+sample: true
+---
+# Acetaminophen daily limits
+
+Illustrative sample content, not clinical advice.
+
+## Maximum daily dose
+
+| Patient group | Maximum per day | Note |
+|---|---|---|
+| Healthy adult | 4 g | <script>alert('cell')</script> split the doses |
+| Chronic alcohol use | 2 g | check liver tests first |
+| Older adult under 50 kg | 2 g | weigh the patient |
+
+## Counselling
+
+1. Count every product that contains acetaminophen
+2. Ask about combination products
+   - cold and flu remedies
+   - sleep aids
+3. Write the daily total on the label
+""",
     "web-xss.txt": """Urine drug testing
 ==================
 
