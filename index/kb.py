@@ -26,7 +26,7 @@ from kb_settings import Settings
 from . import generation as gens
 from .catalog import Catalog
 from .embedder import Embedder, get_embedder
-from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, QueryError
+from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, ModelMismatch, QueryError
 from .search import MODES, Retriever, diversify, extract_answer, load_hits
 from .types import DocumentRecord, FileOutcome, IngestReport, SearchFilters, SearchResult
 from .vocabulary import Vocabulary
@@ -60,6 +60,7 @@ class KnowledgeBase:
         self.home = Path(self.settings.home)
         self._gen: gens.Generation | None = None
         self._gen_lock = threading.Lock()
+        self._refused: tuple | None = None  # (CURRENT, error) already found damaged: not re-read per request
         self._vocab: Vocabulary | None = None
 
     # -- shared pieces ---------------------------------------------------------------------------
@@ -80,32 +81,75 @@ class KnowledgeBase:
 
     def _catalog(self) -> Catalog:
         self.home.mkdir(parents=True, exist_ok=True)
-        return Catalog(self.home / "catalog.db")
+        try:
+            return Catalog(self.home / "catalog.db")
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise KBError(f"the catalogue {self.home / 'catalog.db'} is busy: another process holds it "
+                              "(a backup or a sqlite3 shell?); close it and try again") from exc
+            raise KBError(f"the catalogue {self.home / 'catalog.db'} cannot be opened ({exc})") from exc
 
     # -- reading ---------------------------------------------------------------------------------
     def generation(self) -> gens.Generation:
-        """The live generation; a newly published one replaces it, a damaged one is refused."""
-        name = gens.read_current(self.home)
-        if name is None:
+        """The live generation; a newly published one replaces it, a damaged one is refused.
+
+        A damaged live generation is never served: a process already serving an intact one keeps it, and a
+        fresh process serves the newest intact published generation instead, saying so once in the log.
+        """
+        try:
+            name = gens.read_current(self.home)
+            damage: CorruptIndex | None = None
+        except CorruptIndex as exc:
+            name, damage = None, exc
+        if name is None and damage is None:
+            made_live = gens.published(self.home)
+            if made_live:
+                raise CorruptIndex(f"{self.home / gens.CURRENT} is missing, yet generations up to {made_live[-1]} were "
+                                   "published; run `kb rollback` to make the newest intact one live")
             raise KBEmpty(f"the knowledge base at {self.home} is empty: run `kb ingest PATH` first")
         gen = self._gen
-        if gen is not None and gen.name == name:
+        if gen is not None and (gen.name == name or self._refused == (name, str(damage))):
             return gen
         with self._gen_lock:
-            if self._gen is not None and self._gen.name == name:
+            if self._gen is not None and (self._gen.name == name or self._refused == (name, str(damage))):
                 return self._gen
             try:
+                if damage is not None:
+                    raise damage
                 loaded = gens.Generation.load(self.home / gens.GEN_DIR / name, self.embedder.fingerprint)
+            except ModelMismatch:
+                raise
             except CorruptIndex as exc:
+                self._refused = (name, str(damage))
                 if self._gen is None:
-                    raise
+                    self._gen = self._newest_intact(name, exc)
+                    return self._gen
                 log.error("not switching to generation %s: %s; still serving %s", name, exc, self._gen.name)
                 return self._gen
             from .vectors import set_threads
 
             set_threads(1)
             self._gen = loaded
+            self._refused = None
             return loaded
+
+    def _newest_intact(self, damaged: str | None, exc: CorruptIndex) -> gens.Generation:
+        """The newest published generation that still verifies, or the original error when there is none."""
+        for name in gens.intact_published(self.home):
+            if name == damaged:
+                continue
+            try:
+                gen = gens.Generation.load(self.home / gens.GEN_DIR / name, self.embedder.fingerprint)
+            except CorruptIndex:
+                continue
+            log.error("%s; serving %s, the newest intact published generation, instead. To recover, run "
+                      "`kb rollback` (makes the newest intact generation live) or `kb reindex` (rebuilds from the "
+                      "catalogue)", exc, name)
+            from .vectors import set_threads
+
+            set_threads(1)
+            return gen
+        raise exc
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: str = "hybrid",
                per_doc: int = 2, answer: bool = True) -> SearchResult:
@@ -181,7 +225,10 @@ class KnowledgeBase:
             gens.clean_leftovers(self.home)
             catalog = self._catalog()
             try:
+                self._reconcile(catalog)
+                catalog.set_state("pending", "1")
                 yield catalog
+                catalog.set_state("pending", "")
             except sqlite3.OperationalError as exc:
                 raise KBError(f"the catalogue in {self.home} could not be written ({exc}); nothing was published, "
                               "the live generation is unchanged") from exc
@@ -189,6 +236,42 @@ class KnowledgeBase:
                 catalog.close()
         finally:
             os.close(fd)
+
+    def _reconcile(self, catalog: Catalog) -> None:
+        """After a writer died between changing the catalogue and publishing, put the catalogue back to what
+        the live generation holds, so the two agree (its changes were never served; run the command again)."""
+        if not catalog.get_state("pending"):
+            return
+        live = self._live_manifest()
+        if live is not None and live.get("catalog_version") == catalog.version:
+            return
+        try:
+            name = gens.read_current(self.home)
+            gen = gens.Generation.load(self.home / gens.GEN_DIR / name) if name else None
+        except CorruptIndex as exc:
+            log.error("an interrupted write left the catalogue ahead of the live generation, which is damaged "
+                      "(%s); run `kb rollback`", exc)
+            return
+        catalog.replace_all(self._documents_of(gen) if gen else [])
+        catalog.set_state("pending", "")
+        log.warning("an interrupted write left changes that were never published; the catalogue again matches "
+                    "the live generation %s (run that command again)", name or "(none)")
+
+    @staticmethod
+    def _documents_of(gen: gens.Generation) -> list[tuple[dict, list[dict]]]:
+        """Every document of a generation with its chunks, as the catalogue stores them."""
+        docs = []
+        for row in gen.db.execute("SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, "
+                                  "basis, text, sections, content_hash FROM docs ORDER BY doc_id").fetchall():
+            d = dict(zip(("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename",
+                          "basis", "text", "sections", "content_hash"), row))
+            d["tags"] = json.loads(d["tags"])
+            chunks = [{"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p}
+                      for o, t, s, e, h, p in gen.db.execute(
+                          'SELECT ordinal, text, start, "end", heading_path, page FROM chunks WHERE doc_id=? '
+                          'ORDER BY ordinal', (d["doc_id"],))]
+            docs.append((d, chunks))
+        return docs
 
     def _privacy_rules(self):
         """The curators' allowlist and the site's record-number patterns, read fresh for each write."""
@@ -255,6 +338,7 @@ class KnowledgeBase:
                         progress("reading", i, len(files))
                     report.files.append(self._ingest_file(catalog, parser, path, overrides, over_key, redact,
                                                           screen, report, remember_files))
+                    gens._crash_point("after-file")
             if progress:
                 progress("reading", len(files), len(files))
             report.chunks_embedded = self._publish_if_changed(catalog, progress, report)
@@ -378,7 +462,10 @@ class KnowledgeBase:
         return out
 
     def _live_manifest(self) -> dict | None:
-        name = gens.read_current(self.home)
+        try:
+            name = gens.read_current(self.home)
+        except CorruptIndex:
+            return None
         if not name:
             return None
         try:
@@ -397,6 +484,7 @@ class KnowledgeBase:
                    "max_seq_length": emb.max_seq_length},
             chunking=self.chunk_params.to_dict(), catalog_version=catalog.version,
             hnsw_threshold=self.settings.hnsw_threshold)
+        gens._crash_point("before-build")
         name = gens.build(self.home, inp, progress)
         gens.prune(self.home, self.settings.keep_generations)
         return name, embedded
@@ -462,32 +550,29 @@ class KnowledgeBase:
         catalog.bump()
 
     def rollback(self) -> str:
-        """Serve the previous generation again, and make the catalogue match it."""
+        """Serve the previously published generation again (skipping damaged ones), and make the catalogue match."""
         with self._writing() as catalog:
-            live = gens.read_current(self.home)
-            older = [g for g in gens.list_generations(self.home) if live is None or g < live]
-            if not older:
-                raise KBError("there is no earlier generation to roll back to")
-            target = older[-1]
-            gen = gens.Generation.load(self.home / gens.GEN_DIR / target)
-            docs = []
-            for row in gen.db.execute("SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, "
-                                      "basis, text, sections, content_hash FROM docs ORDER BY doc_id").fetchall():
-                d = dict(zip(("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename",
-                              "basis", "text", "sections", "content_hash"), row))
-                d["tags"] = json.loads(d["tags"])
-                chunks = [{"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p}
-                          for o, t, s, e, h, p in gen.db.execute(
-                              'SELECT ordinal, text, start, "end", heading_path, page FROM chunks WHERE doc_id=? '
-                              'ORDER BY ordinal', (d["doc_id"],))]
-                docs.append((d, chunks))
-            catalog.replace_all(docs)
-            gens.publish(self.home, target)
+            try:
+                live = gens.read_current(self.home)
+            except CorruptIndex:
+                live = None  # CURRENT is garbage: the newest intact published generation becomes live
+            gen = None
+            for target in gens.intact_published(self.home, before=live):
+                try:
+                    gen = gens.Generation.load(self.home / gens.GEN_DIR / target)
+                    break
+                except CorruptIndex as exc:
+                    log.error("skipping %s for rollback: %s", target, exc)
+            if gen is None:
+                raise KBError("there is no earlier intact published generation to roll back to; run `kb reindex` "
+                              "to rebuild from the catalogue")
+            catalog.replace_all(self._documents_of(gen))
+            gens.publish(self.home, gen.name)
             if live:
                 import shutil
 
                 shutil.rmtree(self.home / gens.GEN_DIR / live, ignore_errors=True)
-            return target
+            return gen.name
 
     def quarantine_list(self) -> list[dict]:
         catalog = self._catalog()

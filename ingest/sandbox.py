@@ -12,7 +12,26 @@ from .errors import CorruptDocument, IngestError, ParseTimeout
 from .models import Document
 
 
-def _limit(memory_mb: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this child when the process that started it dies (even by kill -9), so no parser
+    (and, once its last child is gone, no resource tracker) outlives an interrupted `kb ingest`."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request above took effect
+        os._exit(1)
+
+
+def _limit(memory_mb: int, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     import resource
 
     limit = memory_mb * 1024 * 1024
@@ -60,7 +79,7 @@ class ParserPool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
-                                             initializer=_limit, initargs=(self.memory_mb,))
+                                             initializer=_limit, initargs=(self.memory_mb, os.getpid()))
         return self._pool
 
     def _discard(self) -> None:

@@ -138,6 +138,9 @@ def test_model_mismatch_is_refused(built_kb):
     m = json.loads((gen_dir / "manifest.json").read_text())
     m["model"]["fingerprint"] = "another-model"
     (gen_dir / "manifest.json").write_text(json.dumps(m))
+    import hashlib  # a generation really built by another model carries its own manifest checksum
+
+    (gen_dir / "manifest.sha256").write_text(hashlib.sha256((gen_dir / "manifest.json").read_bytes()).hexdigest())
     fresh = type(built_kb)(built_kb.settings)
     with pytest.raises(ModelMismatch, match="KB_MODEL"):
         fresh.search("taper")
