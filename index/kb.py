@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from ingest.errors import FileTooLarge, IngestError, UnsupportedFormat
 from ingest.metadata import sidecar_path
 from ingest.models import Document
 from ingest.readers import PARSER_VERSION, supported
-from ingest.sandbox import ParserPool, iter_files
+from ingest.sandbox import ParserPool, display_name, refusal, walk
 from kb_settings import Settings
 
 from . import generation as gens
@@ -34,6 +35,7 @@ from .vocabulary import Vocabulary
 log = logging.getLogger("kb")
 Progress = Callable[[str, int, int], None]
 MAX_QUERY_CHARS = 500
+MAX_FACETS = 200  # values a filter list offers at most (the most used ones), so no page grows without bound
 
 
 def embed_input(title: str, text: str) -> str:
@@ -162,6 +164,11 @@ class KnowledgeBase:
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}")
         k = max(1, min(int(k), 100))
+        from ingest.metadata import valid_date
+
+        for label, value in (("from", (filters.date_from if filters else "")), ("to", (filters.date_to if filters else ""))):
+            if value and not valid_date(value):
+                raise QueryError(f"'{label}' must be a real date written YYYY-MM-DD, not {value[:40]!r}")
         gen = self.generation()
         filters = filters or SearchFilters()
         qvec = None if mode == "bm25" else self.embedder.encode_query(query)
@@ -205,8 +212,11 @@ class KnowledgeBase:
         """Values the filters can take, for the web form."""
         gen = self.generation()
         return {"doc_types": [r[0] for r in gen.db.execute("SELECT DISTINCT doc_type FROM docs ORDER BY 1")],
-                "sources": [r[0] for r in gen.db.execute("SELECT DISTINCT source FROM docs WHERE source != '' ORDER BY 1")],
-                "tags": [r[0] for r in gen.db.execute("SELECT DISTINCT tag FROM doc_tags ORDER BY 1")]}
+                "sources": sorted(r[0] for r in gen.db.execute(
+                    "SELECT source FROM docs WHERE source != '' GROUP BY source ORDER BY COUNT(*) DESC, source LIMIT ?",
+                    (MAX_FACETS,))),
+                "tags": sorted(r[0] for r in gen.db.execute(
+                    "SELECT tag FROM doc_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT ?", (MAX_FACETS,)))}
 
     # -- writing ---------------------------------------------------------------------------------
     @contextmanager
@@ -329,7 +339,10 @@ class KnowledgeBase:
         overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "", (), [])}
         report = IngestReport()
         with self._writing() as catalog:
-            files = iter_files([Path(p) for p in paths])
+            files, skipped = walk([Path(p) for p in paths], forbidden=self.home)
+            for path, why in skipped:
+                report.skipped += 1
+                report.files.append(FileOutcome(display_name(path), "skipped", [], why))
             over_key = json.dumps(overrides, sort_keys=True, default=str)
             with ParserPool(self.settings.parse_timeout, self.settings.parse_memory_mb,
                             self.settings.max_file_mb * 1024 * 1024) as parser:
@@ -346,19 +359,26 @@ class KnowledgeBase:
 
     def _ingest_file(self, catalog, parser, path: Path, overrides, over_key, redact, screen,
                      report: IngestReport, remember: bool = True) -> FileOutcome:
-        origin = str(path.resolve())
+        shown = display_name(path)
         try:
+            origin = display_name(path.resolve())
             if not path.exists():
-                raise IngestError(str(path), "no such file or folder")
+                raise IngestError(shown, "no such file or folder")
             if not supported(path):
-                raise UnsupportedFormat(str(path), f"unknown format '{path.suffix or '(no suffix)'}'")
+                raise UnsupportedFormat(shown, f"unknown format '{display_name(path.suffix) or '(no suffix)'}'")
+            why = refusal(path, self.home)
+            if why:
+                raise IngestError(shown, why)
             size = path.stat().st_size
             limit = self.settings.max_file_mb * 1024 * 1024
             if size > limit:
-                raise FileTooLarge(str(path), f"file is {size / 2**20:.1f} MiB, above the "
+                raise FileTooLarge(shown, f"file is {size / 2**20:.1f} MiB, above the "
                                    f"{self.settings.max_file_mb} MiB limit (KB_MAX_FILE_MB)")
             h = hashlib.sha256()
-            with open(path, "rb") as fh:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks on a FIFO swapped in after the check
+            with open(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise IngestError(shown, "not a regular file (a device, FIFO or socket); never read")
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     h.update(block)
             side = sidecar_path(path)
@@ -370,21 +390,21 @@ class KnowledgeBase:
             known = catalog.file_entry(origin) if remember else None
             if known and known[0] == fingerprint and catalog.has_documents(known[1]):
                 report.unchanged += len(known[1])
-                return FileOutcome(str(path), "unchanged", known[1])
+                return FileOutcome(shown, "unchanged", known[1])
             docs = parser.read(path, {"type": overrides.get("doc_type"), **overrides})
-        except (IngestError, OSError) as exc:
+        except (IngestError, OSError, UnicodeError) as exc:
             report.failed += 1
             reason = exc.reason if isinstance(exc, IngestError) else str(exc)
-            return FileOutcome(str(path), "failed", [], reason)
+            return FileOutcome(shown, "failed", [], display_name(reason))
         findings = [f for d in docs for f in self._screen(d)] if screen else []
         if findings and redact:
             docs = [self._redacted(d) for d in docs]
             findings = [f for d in docs for f in self._screen(d)]
         if findings:
-            qid = catalog.quarantine(path.name, origin, findings, docs, fingerprint)
+            qid = catalog.quarantine(display_name(path.name), origin, findings, docs, fingerprint)
             report.quarantined += 1
             kinds = sorted({f["kind"] for f in findings})
-            return FileOutcome(str(path), "quarantined", [d.meta.doc_id for d in docs],
+            return FileOutcome(shown, "quarantined", [d.meta.doc_id for d in docs],
                                f"privacy screen found {len(findings)} possible identifier(s) ({', '.join(kinds)}); "
                                f"held as quarantine #{qid} for review")
         stored = existed = 0
@@ -403,7 +423,7 @@ class KnowledgeBase:
         if remember:
             catalog.set_file(origin, fingerprint, new_ids)
         status = "unchanged" if not stored else ("updated" if existed else "added")
-        return FileOutcome(str(path), status, new_ids)
+        return FileOutcome(shown, status, new_ids)
 
     def _redacted(self, doc: Document) -> Document:
         from ingest.privacy import redact, screen_text
@@ -524,6 +544,13 @@ class KnowledgeBase:
                 raise DocumentNotFound(f"no document with id {doc_id!r}")
             if "doc_type" in fields and fields["doc_type"] not in ("echo-case", "guideline", "other"):
                 raise KBError("doc type must be one of echo-case, guideline, other")
+            from ingest.errors import MetadataError
+            from ingest.metadata import check_tags
+
+            try:
+                check_tags(list(fields.get("tags") or []), doc_id)
+            except MetadataError as exc:
+                raise KBError(exc.reason) from exc
             catalog.update_meta(doc_id, fields)
             doc = catalog.load_document(doc_id)
             catalog.upsert(doc, self._chunk(doc), "edit")
