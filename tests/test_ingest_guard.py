@@ -242,3 +242,21 @@ def test_disk_full_in_the_catalogue_names_the_real_cause(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "cannot rollback" not in proc.stderr
     assert "full" in proc.stderr, proc.stderr
+
+
+# ------------------------------------------------------------------------------------------- item 12
+def test_terminal_control_characters_in_documents_never_reach_the_terminal(kb_factory, tmp_path):
+    kb = kb_factory("kb")
+    folder = tmp_path / "ctl"
+    folder.mkdir()
+    (folder / "evil.md").write_text("# Heading\n\nIllustrative sample about naloxone kits for patients.\n")
+    (folder / "evil.meta.yaml").write_text('id: evil-title\ntitle: "Naloxone\\r\\e]0;pwned\\a\\u009b2J"\n'
+                                           'source: "Org\\e]8;;http://x\\e\\\\"\n')
+    report = kb.ingest_paths([folder])
+    assert report.failed == 0, report.files
+    for args in (("search", "naloxone kits"), ("list",)):
+        proc = kb_cmd(kb.home, *args)
+        assert proc.returncode == 0, proc.stderr
+        for ch in ("\r", "\x07", "\x1b]", "\x9b"):
+            assert ch not in proc.stdout, (args, repr(proc.stdout))
+        assert "\\x1b" in proc.stdout or "\\x0d" in proc.stdout
