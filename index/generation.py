@@ -346,6 +346,38 @@ class Generation:
         self.vectors = vectors
         self._memory = memory
         self._local = threading.local()
+        self._stamps = self._stat()
+
+    def _stat(self) -> dict:
+        out = {}
+        for name in ("chunks.db", "vectors.faiss", "manifest.json"):
+            try:
+                st = (self.dir / name).stat()
+                out[name] = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                out[name] = None
+        return out
+
+    def damaged_on_disk(self) -> str | None:
+        """Whether a file of this generation changed on disk since it was verified (cheap: a stat per file; a
+        changed one is hashed again). What is served is unaffected (the verified copy in memory); this tells the
+        operator before the next restart needs the fallback."""
+        now = self._stat()
+        if now == self._stamps:
+            return None
+        self._stamps = now
+        files = self.manifest["files"]
+        for name in ("chunks.db", "vectors.faiss"):
+            try:
+                if file_sha256(self.dir / name) != files[name]["sha256"]:
+                    return f"generation {self.name}: {name} no longer matches its checksum on disk"
+            except OSError as exc:
+                return f"generation {self.name}: {name} unreadable on disk ({exc.strerror})"
+        try:
+            read_manifest(self.dir)
+        except CorruptIndex as exc:
+            return str(exc)
+        return None
 
     @classmethod
     def load(cls, gen_dir: Path, expected_model: str | None = None) -> "Generation":

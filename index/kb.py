@@ -35,7 +35,8 @@ from .vocabulary import Vocabulary
 log = logging.getLogger("kb")
 Progress = Callable[[str, int, int], None]
 MAX_QUERY_CHARS = 500
-MAX_FACETS = 200  # values a filter list offers at most (the most used ones), so no page grows without bound
+MAX_FACETS = 200
+WATCH_SECONDS = 30.0  # how often a serving process stats its live generation's files for changes on disk  # values a filter list offers at most (the most used ones), so no page grows without bound
 
 
 def embed_input(title: str, text: str) -> str:
@@ -63,6 +64,7 @@ class KnowledgeBase:
         self._gen: gens.Generation | None = None
         self._gen_lock = threading.Lock()
         self._refused: tuple | None = None  # (CURRENT, error) already found damaged: not re-read per request
+        self._watched = time.monotonic()
         self._vocab: Vocabulary | None = None
 
     # -- shared pieces ---------------------------------------------------------------------------
@@ -111,6 +113,7 @@ class KnowledgeBase:
             raise KBEmpty(f"the knowledge base at {self.home} is empty: run `kb ingest PATH` first")
         gen = self._gen
         if gen is not None and (gen.name == name or self._refused == (name, str(damage))):
+            self._watch(gen)
             return gen
         with self._gen_lock:
             if self._gen is not None and (self._gen.name == name or self._refused == (name, str(damage))):
@@ -126,7 +129,8 @@ class KnowledgeBase:
                 if self._gen is None:
                     self._gen = self._newest_intact(name, exc)
                     return self._gen
-                log.error("not switching to generation %s: %s; still serving %s", name, exc, self._gen.name)
+                log.error("not switching to generation %s: %s; still serving %s. To recover, run `kb reindex` "
+                          "(publishes a new generation) or `kb rollback`", name, exc, self._gen.name)
                 return self._gen
             from .vectors import set_threads
 
@@ -134,6 +138,17 @@ class KnowledgeBase:
             self._gen = loaded
             self._refused = None
             return loaded
+
+    def _watch(self, gen: gens.Generation) -> None:
+        """At most every WATCH_SECONDS: has the served generation changed on disk since it was verified?"""
+        now = time.monotonic()
+        if now - self._watched < WATCH_SECONDS:
+            return
+        self._watched = now
+        problem = gen.damaged_on_disk()
+        if problem:
+            log.error("%s; still serving its verified copy in memory, but a restart would fall back to an older "
+                      "generation: run `kb reindex` (rebuilds from the catalogue) or `kb rollback`", problem)
 
     def _newest_intact(self, damaged: str | None, exc: CorruptIndex) -> gens.Generation:
         """The newest published generation that still verifies, or the original error when there is none."""

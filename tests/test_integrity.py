@@ -180,3 +180,17 @@ def test_kb_list_with_current_missing_is_an_error(built_kb_home, tmp_path):
     assert proc.returncode == 1, proc.stdout
     assert proc.stderr.startswith("error: ") and "CURRENT" in proc.stderr and "kb rollback" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_damage_to_the_served_generation_on_disk_is_reported_while_serving(built_kb, caplog, monkeypatch):
+    import index.kb as kbmod
+
+    monkeypatch.setattr(kbmod, "WATCH_SECONDS", 0.0)
+    first = built_kb.search("acetaminophen ceiling per day", k=3, mode="bm25")
+    flip_text(built_kb.home / gens.GEN_DIR / first.generation / "chunks.db", b"4 g per day", b"1 g per day")
+    with caplog.at_level(logging.ERROR, logger="kb"):
+        again = in_thread(lambda: built_kb.search("acetaminophen ceiling per day", k=3, mode="bm25"))
+        built_kb.search("naloxone", k=1)
+    assert "4 g per day" in again.hits[0].text
+    lines = [r.getMessage() for r in caplog.records if r.name == "kb"]
+    assert len(lines) == 1 and "chunks.db" in lines[0] and "kb reindex" in lines[0], lines
