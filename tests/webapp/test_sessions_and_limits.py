@@ -159,3 +159,13 @@ def test_queries_are_not_logged_by_default(make_app, settings, capsys):
     app = make_app()
     app.test_client().get("/", query_string={"q": "private oxycodone question"})
     assert "private oxycodone question" not in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------- item 8
+def test_search_page_filter_lists_are_bounded(make_app):
+    from fake_kb import FakeKB, make_doc
+
+    docs = [make_doc(f"d{i}", f"Doc {i}", "Opioid text.", tags=[f"tag-{i}-{j}" for j in range(50)]) for i in range(8)]
+    app = make_app(kb=FakeKB(docs))
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert html.count('<option value="tag-') <= 200
