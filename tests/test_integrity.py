@@ -23,6 +23,12 @@ from index import generation as gens
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _kb_logger_enabled():
+    """Another test's logging.config call may have disabled existing loggers; these tests read the kb logger."""
+    logging.getLogger("kb").disabled = False
+
+
 def kb_run(home: Path, *args: str, crash_at: str | None = None, **env_extra) -> subprocess.CompletedProcess:
     env = {**os.environ, "KB_HOME": str(home), "HF_HUB_OFFLINE": "1", **env_extra}
     env.pop("KB_TEST_CRASH_AT", None)
