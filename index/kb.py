@@ -35,8 +35,8 @@ from .vocabulary import Vocabulary
 log = logging.getLogger("kb")
 Progress = Callable[[str, int, int], None]
 MAX_QUERY_CHARS = 500
-MAX_FACETS = 200
-WATCH_SECONDS = 30.0  # how often a serving process stats its live generation's files for changes on disk  # values a filter list offers at most (the most used ones), so no page grows without bound
+MAX_FACETS = 200  # values a filter list offers at most (the most used ones), so no page grows without bound
+WATCH_SECONDS = 30.0  # how often a serving process stats its live generation's files for changes on disk
 
 
 def embed_input(title: str, text: str) -> str:
