@@ -30,7 +30,7 @@ def test_second_ingest_embeds_nothing(built_kb, fixture_dir):
     before = built_kb.stats()["generation"]
     report = built_kb.ingest_paths([fixture_dir])
     assert report.summary_dict() == {"documents": 0, "chunks_embedded": 0, "unchanged": 7, "failed": 0,
-                                     "quarantined": 0}
+                                     "quarantined": 0, "skipped": 0}
     assert built_kb.stats()["generation"] == before  # nothing changed: nothing published
 
 

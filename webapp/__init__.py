@@ -58,11 +58,25 @@ def _log_queries_to_stderr() -> None:
     """KB_LOG_QUERIES=1: the search logger writes its INFO lines to stderr (gunicorn's error log)."""
     qlog = logging.getLogger("webapp.search")
     qlog.setLevel(logging.INFO)
-    if not any(getattr(h, "_kb_queries", False) for h in qlog.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in qlog.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] [INFO] %(message)s"))
-        handler._kb_queries = True  # type: ignore[attr-defined]
         qlog.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (gunicorn may redirect it after start-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def wants_json() -> bool:
