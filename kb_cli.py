@@ -20,8 +20,24 @@ def _kb(ctx: click.Context):
     return KnowledgeBase(_settings(ctx))
 
 
+_BIDI = {0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def printable(text: object) -> str:
+    """Text safe for a terminal: control characters (escape sequences, carriage returns, bidi overrides) from
+    documents or file names are shown as \\x1b-style escapes instead of being obeyed."""
+    out = []
+    for ch in str(text):
+        o = ord(ch)
+        if o < 0x20 or 0x7F <= o < 0xA0 or o in _BIDI:
+            out.append(f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {printable(message)}", err=True)
     sys.exit(code)
 
 
@@ -96,14 +112,15 @@ def ingest(ctx, paths, doc_type, source, tags, redact, as_json):
                                    progress, redact=redact)
     progress.close()
     for f in report.files:
-        if f.status in ("failed", "quarantined"):
-            click.echo(f"{f.status}: {f.path}: {f.reason}", err=True)
+        if f.status in ("failed", "quarantined", "skipped"):
+            click.echo(printable(f"{f.status}: {f.path}: {f.reason}"), err=True)
     if as_json:
         click.echo(json.dumps(report.summary_dict()))
     else:
         s = report.summary_dict()
         click.echo(f"{s['documents']} documents added or updated, {s['chunks_embedded']} chunks embedded, "
                    f"{s['unchanged']} unchanged, {s['failed']} failed, {s['quarantined']} quarantined"
+                   + (f", {s['skipped']} skipped" if s['skipped'] else "")
                    + (f"; live generation {report.generation}" if report.generation else ""))
     if report.failed or report.quarantined:
         sys.exit(1)
@@ -137,14 +154,15 @@ def search(ctx, question, k, mode, doc_type, source, tag, date_from, date_to, as
     if result.answer:
         click.echo("Answer (verbatim from the sources):")
         for a in result.answer:
-            click.echo(f"  • {a.text} [{a.hit + 1}]")
+            click.echo(f"  • {printable(' '.join(a.text.split()))} [{a.hit + 1}]")
         click.echo()
     for i, h in enumerate(result.hits, 1):
         where = " · ".join(x for x in (h.section, f"p. {h.page}" if h.page else "", h.source, h.date) if x)
-        click.echo(click.style(f"[{i}] {h.title}", bold=True) + f"  ({h.doc_type}, score {h.score:.4f})")
-        click.echo(f"    {where}")
+        click.echo(click.style(f"[{i}] {printable(h.title)}", bold=True) + f"  ({printable(h.doc_type)}, "
+                   f"score {h.score:.4f})")
+        click.echo(f"    {printable(where)}")
         snippet = " ".join(h.text.split())
-        click.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}\n")
+        click.echo(f"    {printable(snippet[:300])}{'…' if len(snippet) > 300 else ''}\n")
     if not result.hits:
         click.echo("No passages found.")
 
@@ -160,8 +178,9 @@ def list_(ctx, as_json):
         click.echo(json.dumps([d.to_dict(with_text=False) for d in docs]))
         return
     for d in docs:
-        click.echo(f"{d.doc_id:40} {d.doc_type:10} {d.source[:32]:32} published {d.published or '-':10} "
-                   f"reviewed {d.reviewed or '-':10} {d.n_chunks:4} chunks")
+        click.echo(f"{printable(d.doc_id):40} {printable(d.doc_type):10} {printable(d.source[:32]):32} "
+                   f"published {printable(d.published) or '-':10} reviewed {printable(d.reviewed) or '-':10} "
+                   f"{d.n_chunks:4} chunks")
     click.echo(f"{len(docs)} documents")
 
 
@@ -227,9 +246,9 @@ def screen(ctx, paths, as_json):
     else:
         for r in results:
             if r["verdict"] == "error":
-                click.echo(f"error    {r['path']}: {r['error']}")
+                click.echo(f"error    {printable(r['path'])}: {printable(r['error'])}")
                 continue
-            click.echo(f"{r['verdict']:8} {r['path']}")
+            click.echo(f"{r['verdict']:8} {printable(r['path'])}")
             for f in r["findings"]:
                 click.echo(f"         {f['kind']:12} {where(f):18} offsets {f['start']}-{f['end']}  {f['masked']}")
     if any(r["verdict"] == "error" for r in results):
@@ -255,7 +274,7 @@ def quarantine_list(ctx, as_json):
         click.echo(json.dumps(items))
         return
     for q in items:
-        click.echo(f"#{q['qid']} {q['filename']}: {len(q['reasons'])} finding(s)")
+        click.echo(f"#{q['qid']} {printable(q['filename'])}: {len(q['reasons'])} finding(s)")
         for f in q["reasons"]:
             click.echo(f"    {f['kind']:12} {where(f):18} {f['masked']}")
     if not items:

@@ -27,6 +27,9 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_TORCH_THREADS", "1", "Threads torch uses to encode (1 suits concurrent single queries on 2 cores)."),
     ("KB_WORKERS", "2", "Web server worker processes for `kb serve` (2 measured best on 2 cores)."),
     ("KB_THREADS", "2", "Threads per worker process for `kb serve`."),
+    ("KB_BEHIND_TLS", "0", "1: the app is served over HTTPS (a TLS proxy): session cookies are marked Secure."),
+    ("KB_SESSION_HOURS", "12", "Hours a login lasts before signing in again (logout ends it at once)."),
+    ("KB_FEEDBACK_RATE_LIMIT", "30/minute", "Feedback posts per client address; 'off' disables."),
 ]
 
 
@@ -59,6 +62,9 @@ class Settings:
     torch_threads: int = 1
     workers: int = 2
     threads: int = 2
+    behind_tls: bool = False
+    session_hours: float = 12.0
+    feedback_rate_limit: str = "30/minute"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +91,9 @@ class Settings:
             torch_threads=int(_env("KB_TORCH_THREADS", "1")),
             workers=int(_env("KB_WORKERS", "2")),
             threads=int(_env("KB_THREADS", "2")),
+            behind_tls=_env("KB_BEHIND_TLS", "0") == "1",
+            session_hours=float(_env("KB_SESSION_HOURS", "12")),
+            feedback_rate_limit=_env("KB_FEEDBACK_RATE_LIMIT", "30/minute"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "home" in clean:

@@ -1,6 +1,7 @@
 """Load test of `kb serve`: N concurrent users for T seconds, optionally while `kb reindex` publishes new generations.
 
-    python benchmarks/load.py [--home KB] [--users 20] [--duration 60] [--reindex 2] [--engine threads|locust] [--json]
+    python benchmarks/load.py [--home KB] [--users 20] [--duration 60] [--reindex 2] [--bitflip SECONDS]
+                              [--engine threads|locust] [--json]
 
 Without --home a knowledge base is built from corpus/ in a scratch directory; with --home the KB is *copied* to a
 scratch directory first (the load test reindexes it, and must never touch a real KB).
@@ -330,9 +331,11 @@ def finish_locust(proc: subprocess.Popen, workdir: Path) -> tuple[list[Record], 
 
 
 # ------------------------------------------------------------------------------------------------ validation
-def generation_chunks(home: Path, name: str, chunk_ids: set[int]) -> dict[int, tuple[str, str]] | None:
-    """chunk_id -> (doc_id, sha1(text)) for the given ids in generation `name`, or None when it is not on disk."""
-    db_path = home / "generations" / name / "chunks.db"
+def generation_chunks(home: Path, name: str, chunk_ids: set[int],
+                      pristine: dict[str, Path] | None = None) -> dict[int, tuple[str, str]] | None:
+    """chunk_id -> (doc_id, sha1(text)) for the given ids in generation `name` (from the copy taken before a bit
+    flip when there is one), or None when it is not on disk."""
+    db_path = (pristine or {}).get(name) or home / "generations" / name / "chunks.db"
     if not db_path.exists():
         return None
     db = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
@@ -350,15 +353,15 @@ def generation_chunks(home: Path, name: str, chunk_ids: set[int]) -> dict[int, t
         db.close()
 
 
-def validate(home: Path, records: list[Record]) -> dict:
-    """Errors, and responses that do not come from one complete generation."""
+def validate(home: Path, records: list[Record], pristine: dict[str, Path] | None = None) -> dict:
+    """Errors, and responses that do not come from one complete generation (as published: before any flip)."""
     errors = [r for r in records if r.status != 200 or r.error]
     mismatched = [r for r in records if r.status == 200 and not r.error and r.body_gen != r.header_gen]
     by_gen: dict[str, set[int]] = {}
     for r in records:
         if r.status == 200 and not r.error and r.body_gen:
             by_gen.setdefault(r.body_gen, set()).update(h[0] for h in r.hits)
-    tables = {g: generation_chunks(home, g, ids) for g, ids in by_gen.items()}
+    tables = {g: generation_chunks(home, g, ids, pristine) for g, ids in by_gen.items()}
     missing_gens = sorted(g for g, t in tables.items() if t is None)
     bad_hits = 0
     bad_examples = []
@@ -453,6 +456,31 @@ def _current(home: Path) -> str | None:
         return None
 
 
+# ------------------------------------------------------------------------------------------------ bit flips
+FLIP_WORDS = (b"opioid", b"naloxone", b"dose")
+
+
+def flip_live_text(home: Path, workdir: Path) -> dict:
+    """Keep a copy of the live generation's chunks.db, then flip one bit in every occurrence of a few common words
+    in the file on disk (same length, as bit rot or a bad copy would): a server that read text from disk after
+    this would serve words that were never published ("opioid" -> "npioid"), which the validation counts."""
+    name = _current(home)
+    path = home / "generations" / name / "chunks.db"
+    keep = workdir / f"pristine-{name}-chunks.db"
+    shutil.copyfile(path, keep)
+    data = bytearray(path.read_bytes())
+    flips = 0
+    for word in FLIP_WORDS:
+        start = 0
+        while (i := data.find(word, start)) >= 0:
+            data[i] ^= 0x01
+            flips += 1
+            start = i + len(word)
+    with open(path, "r+b") as fh:  # in place: same inode, same size, as damage on disk would be
+        fh.write(bytes(data))
+    return {"generation": name, "bits_flipped": flips, "pristine": str(keep), "at": time.monotonic()}
+
+
 # ------------------------------------------------------------------------------------------------ driver
 def build_corpus_kb(home: Path) -> Path:
     """A KB from corpus/ (first ingest embeds every chunk: a minute or two on a laptop CPU)."""
@@ -469,12 +497,14 @@ def build_corpus_kb(home: Path) -> Path:
 def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int = 0, engine: str = "threads",
              workers: int = 1, threads: int | None = None, workdir: Path | None = None,
              questions: list[str] | None = None, tail: float | None = None, max_extra: float = 900.0,
-             reindex_plan: list[dict] | None = None) -> dict:
+             reindex_plan: list[dict] | None = None, bitflip_at: float | None = None) -> dict:
     """Serve `home`, load it, optionally reindex during the load, validate every response; returns the report.
 
     The load lasts `duration` seconds, and longer if needed so that every reindex publishes *during* the load and
     the server then serves the last generation for `tail` seconds (default: 10% of the duration, at least 3 s).
-    `home` is used as is (callers pass a scratch copy: it is reindexed)."""
+    `home` is used as is (callers pass a scratch copy: it is reindexed). With `bitflip_at`, that many seconds into
+    the load bits are flipped in the live generation's chunks.db (flip_live_text); responses are still checked
+    against the text as published."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="pp-load-"))
     workdir.mkdir(parents=True, exist_ok=True)
     questions = questions or load_questions()
@@ -492,6 +522,12 @@ def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int
                                          args=(home, reindexes, duration * 0.2, duration * 0.2, reindex_results,
                                                reindex_stop, reindex_plan))
             reindexer.start()
+        flipped: dict = {}
+        flipper = None
+        if bitflip_at is not None:
+            flipper = threading.Timer(bitflip_at, lambda: flipped.update(flip_live_text(home, workdir)))
+            flipper.daemon = True
+            flipper.start()
         holder: dict = {}
         loader = locust_proc = None
         if engine == "locust":
@@ -528,7 +564,15 @@ def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int
         server_alive = server.proc.poll() is None
     for r in reindex_results:
         r["finished_during_load"] = r.pop("finished_at") - t_start <= load_seconds
-    check = validate(home, records)
+    if flipper is not None:
+        flipper.cancel()
+    pristine = {flipped["generation"]: Path(flipped["pristine"])} if flipped else None
+    check = validate(home, records, pristine)
+    if flipped:
+        check["bitflip"] = {"generation": flipped["generation"], "bits_flipped": flipped["bits_flipped"],
+                            "at_s": round(flipped["at"] - t_start, 2),
+                            "responses_after": sum(1 for r in records if r.t >= flipped["at"] - t_start)
+                            if records and hasattr(records[0], "t") else None}
     check["generations_differ"] = generations_differ(home, list(check["generations_served"]))
     ok_lat = [r.latency_ms for r in records if r.status == 200 and not r.error]
     report = {
@@ -547,7 +591,8 @@ def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int
         and server_alive and len(reindex_results) == reindexes
         and all(r["exit_code"] == 0 and r["after"] != r["before"] and r["finished_during_load"]
                 for r in reindex_results)
-        and (not reindexes or len(check["generations_served"]) >= 2))
+        and (not reindexes or len(check["generations_served"]) >= 2)
+        and (bitflip_at is None or bool(flipped)))
     return report
 
 
@@ -561,6 +606,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("threads", "locust"), default="threads")
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--threads", type=int, help="threads per worker (default KB_THREADS)")
+    ap.add_argument("--bitflip", type=float, metavar="SECONDS",
+                    help="flip bits in the live generation's chunks.db this many seconds into the load")
     ap.add_argument("--json", action="store_true", help="print the whole report as JSON")
     args = ap.parse_args(argv)
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="pp-load-"))
@@ -573,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"building a KB from corpus/ in {home} ...", file=sys.stderr)
         build_corpus_kb(home)
     report = run_load(home, args.users, args.duration, args.reindex, args.engine, args.workers, args.threads,
-                      workdir=scratch)
+                      workdir=scratch, bitflip_at=args.bitflip)
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -584,6 +631,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generations served: {report['generations_served']}; header mismatches "
               f"{report['generation_header_mismatches']}; hits not in their generation "
               f"{report['hits_not_in_their_generation']} of {report['hits_checked']}")
+        if report.get("bitflip"):
+            b = report["bitflip"]
+            print(f"bit flip: {b['bits_flipped']} bits in {b['generation']}/chunks.db at {b['at_s']}s; "
+                  "every hit still checked against the text as published")
         for r in report["reindexes"]:
             print(f"reindex {r['run']}: exit {r['exit_code']}, {r['before']} -> {r['after']} in {r['seconds']}s"
                   f"{'' if r['finished_during_load'] else ' (finished after the load ended)'}")

@@ -45,7 +45,8 @@ class Catalog:
 
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        # a short busy wait: a catalogue held by another process is reported as busy within seconds, not 30 s
+        self.db = sqlite3.connect(str(path), timeout=5, isolation_level=None)
         self.db.executescript(SCHEMA)
         self._migrate()
 
@@ -62,6 +63,12 @@ class Catalog:
 
     def close(self) -> None:
         self.db.close()
+
+    def _rollback(self) -> None:
+        """Undo a failed transaction unless SQLite already did (on a full disk it does, and a second ROLLBACK
+        would replace the real cause with "cannot rollback - no transaction is active")."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     # -- state ---------------------------------------------------------------------------------
     def get_state(self, key: str, default: str = "") -> str:
@@ -110,7 +117,7 @@ class Catalog:
             self.bump()
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def _write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
@@ -128,7 +135,7 @@ class Catalog:
             self._write_chunks(doc_id, chunks)
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def update_meta(self, doc_id: str, fields: dict) -> bool:
@@ -145,11 +152,15 @@ class Catalog:
 
     def delete(self, doc_id: str) -> bool:
         self.db.execute("BEGIN IMMEDIATE")
-        cur = self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-        self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-        if cur.rowcount:
-            self.bump()
-        self.db.execute("COMMIT")
+        try:
+            cur = self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+            self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+            if cur.rowcount:
+                self.bump()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
         return bool(cur.rowcount)
 
     def doc_ids(self) -> list[str]:
@@ -221,7 +232,7 @@ class Catalog:
             self.bump()
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     # -- files (skip unchanged files without parsing) -------------------------------------------
@@ -251,9 +262,13 @@ class Catalog:
 
     def store_vectors(self, model: str, items: list[tuple[str, np.ndarray]]) -> None:
         self.db.execute("BEGIN IMMEDIATE")
-        self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
-                            [(model, k, v.astype("float32").tobytes()) for k, v in items])
-        self.db.execute("COMMIT")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
+                                [(model, k, v.astype("float32").tobytes()) for k, v in items])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     # -- quarantine ----------------------------------------------------------------------------
     def quarantine(self, filename: str, origin: str, report: list[dict], docs: list[Document],

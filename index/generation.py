@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -23,6 +26,10 @@ FORMAT = "practice-partner-kb"
 FORMAT_VERSION = 2  # 2: typed blocks, chunk kinds and indexed text, original-file records
 CURRENT = "CURRENT"
 GEN_DIR = "generations"
+MANIFEST_SUM = "manifest.sha256"  # the manifest's own checksum, so a flip in it is caught too
+PUBLISHED_LOG = "published.log"  # append-only: one line per CURRENT swap, written after the swap
+_NAME = re.compile(r"g\d{6,}")
+log = logging.getLogger("kb")
 
 GEN_SCHEMA = """
 CREATE TABLE docs (doc_id TEXT PRIMARY KEY, title TEXT, doc_type TEXT, source TEXT, published TEXT, reviewed TEXT,
@@ -72,21 +79,83 @@ def file_sha256(path: Path) -> str:
 
 
 def read_current(home: Path) -> str | None:
+    """The live generation's name; None when nothing was ever published; CorruptIndex when CURRENT is garbage."""
     try:
-        name = (home / CURRENT).read_text().strip()
+        raw = (home / CURRENT).read_bytes()
     except FileNotFoundError:
         return None
-    return name or None
+    except OSError as exc:
+        raise CorruptIndex(f"{home / CURRENT} cannot be read ({exc.strerror}); run `kb rollback` to point it at "
+                           "the newest intact published generation") from exc
+    name = raw.strip().decode("ascii", errors="replace")
+    if not name:
+        return None
+    if not _NAME.fullmatch(name):
+        raise CorruptIndex(f"{home / CURRENT} does not name a generation ({len(raw)} bytes of something else); "
+                           "run `kb rollback` to point it at the newest intact published generation")
+    return name
 
 
 def publish(home: Path, name: str) -> None:
-    """Point CURRENT at a finished generation: temp file, fsync, os.replace, fsync the directory."""
+    """Point CURRENT at a finished generation: temp file, fsync, os.replace, fsync the directory, log it."""
     tmp = home / f".{CURRENT}.tmp"
     write_bytes(tmp, (name + "\n").encode())
     _crash_point("before-swap")
     os.replace(tmp, home / CURRENT)
     fsync_path(home)
     _crash_point("after-swap")
+    record_published(home, name)
+
+
+def record_published(home: Path, name: str) -> None:
+    """Append `name` to the publication log and fsync it (a torn last line is closed first, never merged)."""
+    path = home / PUBLISHED_LOG
+    fd = os.open(str(path), os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        line = ("\n" if torn else "") + f"{name} {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n"
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def published_logged(home: Path) -> list[str]:
+    """Names in the publication log, in order (may repeat after a rollback)."""
+    try:
+        text = (home / PUBLISHED_LOG).read_bytes().decode("ascii", errors="replace")
+    except FileNotFoundError:
+        return []
+    return [ln.split(" ", 1)[0] for ln in text.splitlines() if _NAME.fullmatch(ln.split(" ", 1)[0])]
+
+
+def published(home: Path) -> list[str]:
+    """Every generation ever made live (CURRENT included), sorted; leftovers of a crash are not in it."""
+    names = set(published_logged(home))
+    try:
+        live = read_current(home)
+    except CorruptIndex:
+        live = None
+    if live:
+        names.add(live)
+    return sorted(names)
+
+
+def reconcile_published(home: Path) -> None:
+    """Under the write lock: start the log for a KB made before it existed, and add a swap a crash left unlogged."""
+    try:
+        live = read_current(home)
+    except CorruptIndex:
+        live = None
+    if not (home / PUBLISHED_LOG).exists():
+        # a KB from before the log: every complete generation up to the live one was served once (all of
+        # them when CURRENT is unreadable: nothing is deleted on a guess)
+        for name in list_generations(home):
+            if live is None or name <= live:
+                record_published(home, name)
+    if live is not None and live not in set(published_logged(home)):
+        record_published(home, live)
 
 
 def list_generations(home: Path) -> list[str]:
@@ -98,7 +167,8 @@ def list_generations(home: Path) -> list[str]:
 
 
 def next_name(home: Path) -> str:
-    names = list_generations(home)
+    """A name never used before: beyond every directory and every name in the publication log."""
+    names = list_generations(home) + published_logged(home)
     root = home / GEN_DIR
     nums = [int(n[1:]) for n in names if n[1:].isdigit()]
     if root.exists():
@@ -108,24 +178,41 @@ def next_name(home: Path) -> str:
 
 
 def clean_leftovers(home: Path) -> None:
-    """Remove half-built generation directories left by a crash (only called under the write lock)."""
+    """Remove what a crashed writer left (only called under the write lock): half-built directories, and
+    complete generations that were never published, so neither pruning nor rollback ever counts them."""
+    reconcile_published(home)
     root = home / GEN_DIR
     if root.exists():
         for p in root.iterdir():
             if p.name.startswith(".tmp-"):
                 shutil.rmtree(p, ignore_errors=True)
+        made_live = set(published(home))
+        for name in list_generations(home):
+            if name not in made_live:
+                log.warning("removing generation %s: it was built but never published (an interrupted write)", name)
+                shutil.rmtree(root / name, ignore_errors=True)
     tmp = home / f".{CURRENT}.tmp"
     if tmp.exists():
         tmp.unlink()
 
 
 def prune(home: Path, keep: int) -> None:
-    """Keep the newest `keep` generations and always the live one."""
-    live = read_current(home)
-    names = list_generations(home)
+    """Keep the newest `keep` published generations and always the live one."""
+    try:
+        live = read_current(home)
+    except CorruptIndex:
+        live = None
+    made_live = set(published(home))
+    names = [n for n in list_generations(home) if n in made_live]
     for name in names[:-keep] if keep > 0 else []:
         if name != live:
             shutil.rmtree(home / GEN_DIR / name, ignore_errors=True)
+
+
+def intact_published(home: Path, before: str | None = None) -> list[str]:
+    """Published generations still on disk, newest first, optionally only those older than `before`."""
+    made_live = set(published(home))
+    return [n for n in reversed(list_generations(home)) if n in made_live and (before is None or n < before)]
 
 
 @dataclass
@@ -214,7 +301,9 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
             "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
         },
     }
-    write_bytes(tmp / "manifest.json", json.dumps(manifest, indent=2).encode())
+    mbytes = json.dumps(manifest, indent=2).encode()
+    write_bytes(tmp / "manifest.json", mbytes)
+    write_bytes(tmp / MANIFEST_SUM, (hashlib.sha256(mbytes).hexdigest() + "\n").encode())
     fsync_path(tmp)
     final = root / name
     os.replace(tmp, final)
@@ -225,8 +314,12 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
 
 def read_manifest(gen_dir: Path) -> dict:
     try:
-        manifest = json.loads((gen_dir / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = (gen_dir / "manifest.json").read_bytes()
+        if (gen_dir / MANIFEST_SUM).exists() and \
+                (gen_dir / MANIFEST_SUM).read_bytes().strip().decode("ascii", "replace") != hashlib.sha256(raw).hexdigest():
+            raise CorruptIndex(f"generation {gen_dir.name}: manifest.json does not match its checksum")
+        manifest = json.loads(raw)
+    except (OSError, ValueError) as exc:
         raise CorruptIndex(f"generation {gen_dir.name}: manifest unreadable ({exc.__class__.__name__})") from exc
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise CorruptIndex(f"generation {gen_dir.name}: format {manifest.get('format')!r} version "
@@ -234,15 +327,71 @@ def read_manifest(gen_dir: Path) -> dict:
     return manifest
 
 
+class _VerifiedDatabase:
+    """chunks.db held in memory from the very bytes whose SHA-256 was checked, so no later change on disk
+    (a bit flip, a partial copy) can reach a reader; shared by the process's threads through SQLite's memdb VFS."""
+
+    _seq = itertools.count()
+
+    def __init__(self, data: bytes, label: str):
+        self.uri = f"file:/practice-partner-{os.getpid()}-{next(self._seq)}-{label}?vfs=memdb"
+        staging = sqlite3.connect(":memory:")
+        try:
+            staging.deserialize(data)
+            del data
+            self._holder = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            staging.backup(self._holder)
+        finally:
+            staging.close()
+
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.uri + "&mode=ro", uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only=1")
+        return conn
+
+
 class Generation:
     """A loaded, verified, read-only generation; safe to share between threads."""
 
-    def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex):
+    def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: "_VerifiedDatabase"):
         self.dir = gen_dir
         self.name = gen_dir.name
         self.manifest = manifest
         self.vectors = vectors
+        self._memory = memory
         self._local = threading.local()
+        self._stamps = self._stat()
+
+    def _stat(self) -> dict:
+        out = {}
+        for name in ("chunks.db", "vectors.faiss", "manifest.json"):
+            try:
+                st = (self.dir / name).stat()
+                out[name] = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                out[name] = None
+        return out
+
+    def damaged_on_disk(self) -> str | None:
+        """Whether a file of this generation changed on disk since it was verified (cheap: a stat per file; a
+        changed one is hashed again). What is served is unaffected (the verified copy in memory); this tells the
+        operator before the next restart needs the fallback."""
+        now = self._stat()
+        if now == self._stamps:
+            return None
+        self._stamps = now
+        files = self.manifest["files"]
+        for name in ("chunks.db", "vectors.faiss"):
+            try:
+                if file_sha256(self.dir / name) != files[name]["sha256"]:
+                    return f"generation {self.name}: {name} no longer matches its checksum on disk"
+            except OSError as exc:
+                return f"generation {self.name}: {name} unreadable on disk ({exc.strerror})"
+        try:
+            read_manifest(self.dir)
+        except CorruptIndex as exc:
+            return str(exc)
+        return None
 
     @classmethod
     def load(cls, gen_dir: Path, expected_model: str | None = None) -> "Generation":
@@ -260,21 +409,25 @@ class Generation:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss unreadable ({exc.strerror})") from exc
         if hashlib.sha256(vbytes).hexdigest() != files["vectors.faiss"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss does not match its checksum")
-        if file_sha256(gen_dir / "chunks.db") != files["chunks.db"]["sha256"]:
+        try:
+            dbytes = (gen_dir / "chunks.db").read_bytes()
+        except OSError as exc:
+            raise CorruptIndex(f"generation {gen_dir.name}: chunks.db unreadable ({exc.strerror})") from exc
+        if hashlib.sha256(dbytes).hexdigest() != files["chunks.db"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: chunks.db does not match its checksum")
         try:
             vectors = VectorIndex.from_bytes(vbytes, files["vectors.faiss"]["kind"])
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
-        return cls(gen_dir, manifest, vectors)
+        del vbytes
+        return cls(gen_dir, manifest, vectors, _VerifiedDatabase(dbytes, gen_dir.name))
 
     @property
     def db(self) -> sqlite3.Connection:
-        """One read-only connection per thread."""
+        """One read-only connection per thread, onto the in-memory copy whose checksum was verified."""
         conn = getattr(self._local, "db", None)
         if conn is None:
-            uri = f"file:{self.dir / 'chunks.db'}?mode=ro&immutable=1"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            conn = self._memory.connect()
             self._local.db = conn
         return conn
 

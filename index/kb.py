@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from contextlib import contextmanager
@@ -20,14 +21,14 @@ from ingest.errors import FileTooLarge, IngestError, UnsupportedFormat
 from ingest.metadata import sidecar_path
 from ingest.models import Document, Section, sections_from_json
 from ingest.readers import PARSER_VERSION, supported
-from ingest.sandbox import ParserPool, iter_files
+from ingest.sandbox import ParserPool, display_name, refusal, walk
 from kb_settings import Settings
 
 from . import generation as gens
 from . import originals
 from .catalog import Catalog
 from .embedder import Embedder, get_embedder
-from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, QueryError
+from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, ModelMismatch, QueryError
 from .search import MODES, Retriever, diversify, extract_answer, load_hits
 from .types import DocumentRecord, FileOutcome, IngestReport, SearchFilters, SearchResult
 from .vocabulary import Vocabulary
@@ -35,6 +36,8 @@ from .vocabulary import Vocabulary
 log = logging.getLogger("kb")
 Progress = Callable[[str, int, int], None]
 MAX_QUERY_CHARS = 500
+MAX_FACETS = 200  # values a filter list offers at most (the most used ones), so no page grows without bound
+WATCH_SECONDS = 30.0  # how often a serving process stats its live generation's files for changes on disk
 
 
 def embed_input(title: str, text: str) -> str:
@@ -68,6 +71,8 @@ class KnowledgeBase:
         self.home = Path(self.settings.home)
         self._gen: gens.Generation | None = None
         self._gen_lock = threading.Lock()
+        self._refused: tuple | None = None  # (CURRENT, error) already found damaged: not re-read per request
+        self._watched = time.monotonic()
         self._vocab: Vocabulary | None = None
 
     # -- shared pieces ---------------------------------------------------------------------------
@@ -88,32 +93,88 @@ class KnowledgeBase:
 
     def _catalog(self) -> Catalog:
         self.home.mkdir(parents=True, exist_ok=True)
-        return Catalog(self.home / "catalog.db")
+        try:
+            return Catalog(self.home / "catalog.db")
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise KBError(f"the catalogue {self.home / 'catalog.db'} is busy: another process holds it "
+                              "(a backup or a sqlite3 shell?); close it and try again") from exc
+            raise KBError(f"the catalogue {self.home / 'catalog.db'} cannot be opened ({exc})") from exc
 
     # -- reading ---------------------------------------------------------------------------------
     def generation(self) -> gens.Generation:
-        """The live generation; a newly published one replaces it, a damaged one is refused."""
-        name = gens.read_current(self.home)
-        if name is None:
+        """The live generation; a newly published one replaces it, a damaged one is refused.
+
+        A damaged live generation is never served: a process already serving an intact one keeps it, and a
+        fresh process serves the newest intact published generation instead, saying so once in the log.
+        """
+        try:
+            name = gens.read_current(self.home)
+            damage: CorruptIndex | None = None
+        except CorruptIndex as exc:
+            name, damage = None, exc
+        if name is None and damage is None:
+            made_live = gens.published(self.home)
+            if made_live:
+                raise CorruptIndex(f"{self.home / gens.CURRENT} is missing, yet generations up to {made_live[-1]} were "
+                                   "published; run `kb rollback` to make the newest intact one live")
             raise KBEmpty(f"the knowledge base at {self.home} is empty: run `kb ingest PATH` first")
         gen = self._gen
-        if gen is not None and gen.name == name:
+        if gen is not None and (gen.name == name or self._refused == (name, str(damage))):
+            self._watch(gen)
             return gen
         with self._gen_lock:
-            if self._gen is not None and self._gen.name == name:
+            if self._gen is not None and (self._gen.name == name or self._refused == (name, str(damage))):
                 return self._gen
             try:
+                if damage is not None:
+                    raise damage
                 loaded = gens.Generation.load(self.home / gens.GEN_DIR / name, self.embedder.fingerprint)
+            except ModelMismatch:
+                raise
             except CorruptIndex as exc:
+                self._refused = (name, str(damage))
                 if self._gen is None:
-                    raise
-                log.error("not switching to generation %s: %s; still serving %s", name, exc, self._gen.name)
+                    self._gen = self._newest_intact(name, exc)
+                    return self._gen
+                log.error("not switching to generation %s: %s; still serving %s. To recover, run `kb reindex` "
+                          "(publishes a new generation) or `kb rollback`", name, exc, self._gen.name)
                 return self._gen
             from .vectors import set_threads
 
             set_threads(1)
             self._gen = loaded
+            self._refused = None
             return loaded
+
+    def _watch(self, gen: gens.Generation) -> None:
+        """At most every WATCH_SECONDS: has the served generation changed on disk since it was verified?"""
+        now = time.monotonic()
+        if now - self._watched < WATCH_SECONDS:
+            return
+        self._watched = now
+        problem = gen.damaged_on_disk()
+        if problem:
+            log.error("%s; still serving its verified copy in memory, but a restart would fall back to an older "
+                      "generation: run `kb reindex` (rebuilds from the catalogue) or `kb rollback`", problem)
+
+    def _newest_intact(self, damaged: str | None, exc: CorruptIndex) -> gens.Generation:
+        """The newest published generation that still verifies, or the original error when there is none."""
+        for name in gens.intact_published(self.home):
+            if name == damaged:
+                continue
+            try:
+                gen = gens.Generation.load(self.home / gens.GEN_DIR / name, self.embedder.fingerprint)
+            except CorruptIndex:
+                continue
+            log.error("%s; serving %s, the newest intact published generation, instead. To recover, run "
+                      "`kb rollback` (makes the newest intact generation live) or `kb reindex` (rebuilds from the "
+                      "catalogue)", exc, name)
+            from .vectors import set_threads
+
+            set_threads(1)
+            return gen
+        raise exc
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: str = "hybrid",
                per_doc: int = 2, answer: bool = True) -> SearchResult:
@@ -126,6 +187,11 @@ class KnowledgeBase:
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}")
         k = max(1, min(int(k), 100))
+        from ingest.metadata import valid_date
+
+        for label, value in (("from", (filters.date_from if filters else "")), ("to", (filters.date_to if filters else ""))):
+            if value and not valid_date(value):
+                raise QueryError(f"'{label}' must be a real date written YYYY-MM-DD, not {value[:40]!r}")
         gen = self.generation()
         filters = filters or SearchFilters()
         qvec = None if mode == "bm25" else self.embedder.encode_query(query)
@@ -188,8 +254,11 @@ class KnowledgeBase:
         """Values the filters can take, for the web form."""
         gen = self.generation()
         return {"doc_types": [r[0] for r in gen.db.execute("SELECT DISTINCT doc_type FROM docs ORDER BY 1")],
-                "sources": [r[0] for r in gen.db.execute("SELECT DISTINCT source FROM docs WHERE source != '' ORDER BY 1")],
-                "tags": [r[0] for r in gen.db.execute("SELECT DISTINCT tag FROM doc_tags ORDER BY 1")]}
+                "sources": sorted(r[0] for r in gen.db.execute(
+                    "SELECT source FROM docs WHERE source != '' GROUP BY source ORDER BY COUNT(*) DESC, source LIMIT ?",
+                    (MAX_FACETS,))),
+                "tags": sorted(r[0] for r in gen.db.execute(
+                    "SELECT tag FROM doc_tags GROUP BY tag ORDER BY COUNT(*) DESC, tag LIMIT ?", (MAX_FACETS,)))}
 
     # -- writing ---------------------------------------------------------------------------------
     @contextmanager
@@ -208,7 +277,10 @@ class KnowledgeBase:
             gens.clean_leftovers(self.home)
             catalog = self._catalog()
             try:
+                self._reconcile(catalog)
+                catalog.set_state("pending", "1")
                 yield catalog
+                catalog.set_state("pending", "")
             except sqlite3.OperationalError as exc:
                 raise KBError(f"the catalogue in {self.home} could not be written ({exc}); nothing was published, "
                               "the live generation is unchanged") from exc
@@ -216,6 +288,45 @@ class KnowledgeBase:
                 catalog.close()
         finally:
             os.close(fd)
+
+    def _reconcile(self, catalog: Catalog) -> None:
+        """After a writer died between changing the catalogue and publishing, put the catalogue back to what
+        the live generation holds, so the two agree (its changes were never served; run the command again)."""
+        if not catalog.get_state("pending"):
+            return
+        live = self._live_manifest()
+        if live is not None and live.get("catalog_version") == catalog.version:
+            return
+        try:
+            name = gens.read_current(self.home)
+            gen = gens.Generation.load(self.home / gens.GEN_DIR / name) if name else None
+        except CorruptIndex as exc:
+            log.error("an interrupted write left the catalogue ahead of the live generation, which is damaged "
+                      "(%s); run `kb rollback`", exc)
+            return
+        catalog.replace_all(self._documents_of(gen) if gen else [])
+        catalog.set_state("pending", "")
+        log.warning("an interrupted write left changes that were never published; the catalogue again matches "
+                    "the live generation %s (run that command again)", name or "(none)")
+
+    @staticmethod
+    def _documents_of(gen: gens.Generation) -> list[tuple[dict, list[dict]]]:
+        """Every document of a generation with its chunks, as the catalogue stores them."""
+        docs = []
+        for row in gen.db.execute("SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, "
+                                  "basis, text, sections, content_hash, original, parser_version FROM docs "
+                                  "ORDER BY doc_id").fetchall():
+            d = dict(zip(("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename",
+                          "basis", "text", "sections", "content_hash", "original", "parser_version"), row))
+            d["tags"] = json.loads(d["tags"])
+            d["original"] = json.loads(d["original"]) if d["original"] else None
+            chunks = [{"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p,
+                       "kind": k, "index_text": it}
+                      for o, t, s, e, h, p, k, it in gen.db.execute(
+                          'SELECT ordinal, text, start, "end", heading_path, page, kind, index_text FROM chunks '
+                          'WHERE doc_id=? ORDER BY ordinal', (d["doc_id"],))]
+            docs.append((d, chunks))
+        return docs
 
     def _privacy_rules(self):
         """The curators' allowlist and the site's record-number patterns, read fresh for each write."""
@@ -280,7 +391,10 @@ class KnowledgeBase:
         overrides = {k: v for k, v in (overrides or {}).items() if v not in (None, "", (), [])}
         report = IngestReport()
         with self._writing() as catalog:
-            files = iter_files([Path(p) for p in paths])
+            files, skipped = walk([Path(p) for p in paths], forbidden=self.home)
+            for path, why in skipped:
+                report.skipped += 1
+                report.files.append(FileOutcome(display_name(path), "skipped", [], why))
             over_key = json.dumps(overrides, sort_keys=True, default=str)
             with ParserPool(self.settings.parse_timeout, self.settings.parse_memory_mb,
                             self.settings.max_file_mb * 1024 * 1024) as parser:
@@ -289,6 +403,7 @@ class KnowledgeBase:
                         progress("reading", i, len(files))
                     report.files.append(self._ingest_file(catalog, parser, path, overrides, over_key, redact,
                                                           screen, report, remember_files))
+                    gens._crash_point("after-file")
             if progress:
                 progress("reading", len(files), len(files))
             report.chunks_embedded = self._publish_if_changed(catalog, progress, report)
@@ -296,19 +411,26 @@ class KnowledgeBase:
 
     def _ingest_file(self, catalog, parser, path: Path, overrides, over_key, redact, screen,
                      report: IngestReport, remember: bool = True) -> FileOutcome:
-        origin = str(path.resolve())
+        shown = display_name(path)
         try:
+            origin = display_name(path.resolve())
             if not path.exists():
-                raise IngestError(str(path), "no such file or folder")
+                raise IngestError(shown, "no such file or folder")
             if not supported(path):
-                raise UnsupportedFormat(str(path), f"unknown format '{path.suffix or '(no suffix)'}'")
+                raise UnsupportedFormat(shown, f"unknown format '{display_name(path.suffix) or '(no suffix)'}'")
+            why = refusal(path, self.home)
+            if why:
+                raise IngestError(shown, why)
             size = path.stat().st_size
             limit = self.settings.max_file_mb * 1024 * 1024
             if size > limit:
-                raise FileTooLarge(str(path), f"file is {size / 2**20:.1f} MiB, above the "
+                raise FileTooLarge(shown, f"file is {size / 2**20:.1f} MiB, above the "
                                    f"{self.settings.max_file_mb} MiB limit (KB_MAX_FILE_MB)")
             h = hashlib.sha256()
-            with open(path, "rb") as fh:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks on a FIFO swapped in after the check
+            with open(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise IngestError(shown, "not a regular file (a device, FIFO or socket); never read")
                 for block in iter(lambda: fh.read(1 << 20), b""):
                     h.update(block)
             side = sidecar_path(path)
@@ -320,12 +442,12 @@ class KnowledgeBase:
             known = catalog.file_entry(origin) if remember else None
             if known and known[0] == fingerprint and catalog.has_documents(known[1]):
                 report.unchanged += len(known[1])
-                return FileOutcome(str(path), "unchanged", known[1])
+                return FileOutcome(shown, "unchanged", known[1])
             docs = parser.read(path, {"type": overrides.get("doc_type"), **overrides})
-        except (IngestError, OSError) as exc:
+        except (IngestError, OSError, UnicodeError) as exc:
             report.failed += 1
             reason = exc.reason if isinstance(exc, IngestError) else str(exc)
-            return FileOutcome(str(path), "failed", [], reason)
+            return FileOutcome(shown, "failed", [], display_name(reason))
         findings = [f for d in docs for f in self._screen(d)] if screen else []
         # a redacted document's original still holds what was redacted: it is never kept
         original = None if findings else self._keep_original(path, docs)
@@ -333,10 +455,10 @@ class KnowledgeBase:
             docs = [self._redacted(d) for d in docs]
             findings = [f for d in docs for f in self._screen(d)]
         if findings:
-            qid = catalog.quarantine(path.name, origin, findings, docs, fingerprint)
+            qid = catalog.quarantine(display_name(path.name), origin, findings, docs, fingerprint)
             report.quarantined += 1
             kinds = sorted({f["kind"] for f in findings})
-            return FileOutcome(str(path), "quarantined", [d.meta.doc_id for d in docs],
+            return FileOutcome(shown, "quarantined", [d.meta.doc_id for d in docs],
                                f"privacy screen found {len(findings)} possible identifier(s) ({', '.join(kinds)}); "
                                f"held as quarantine #{qid} for review")
         stored = existed = 0
@@ -355,7 +477,7 @@ class KnowledgeBase:
         if remember:
             catalog.set_file(origin, fingerprint, new_ids)
         status = "unchanged" if not stored else ("updated" if existed else "added")
-        return FileOutcome(str(path), status, new_ids)
+        return FileOutcome(shown, status, new_ids)
 
     def _redacted(self, doc: Document) -> Document:
         from ingest.privacy import redact, screen_text
@@ -421,7 +543,10 @@ class KnowledgeBase:
         return out
 
     def _live_manifest(self) -> dict | None:
-        name = gens.read_current(self.home)
+        try:
+            name = gens.read_current(self.home)
+        except CorruptIndex:
+            return None
         if not name:
             return None
         try:
@@ -440,6 +565,7 @@ class KnowledgeBase:
                    "max_seq_length": emb.max_seq_length},
             chunking=self.chunk_params.to_dict(), catalog_version=catalog.version,
             hnsw_threshold=self.settings.hnsw_threshold)
+        gens._crash_point("before-build")
         name = gens.build(self.home, inp, progress)
         gens.prune(self.home, self.settings.keep_generations)
         return name, embedded
@@ -479,6 +605,13 @@ class KnowledgeBase:
                 raise DocumentNotFound(f"no document with id {doc_id!r}")
             if "doc_type" in fields and fields["doc_type"] not in ("echo-case", "guideline", "other"):
                 raise KBError("doc type must be one of echo-case, guideline, other")
+            from ingest.errors import MetadataError
+            from ingest.metadata import check_tags
+
+            try:
+                check_tags(list(fields.get("tags") or []), doc_id)
+            except MetadataError as exc:
+                raise KBError(exc.reason) from exc
             catalog.update_meta(doc_id, fields)
             doc = catalog.load_document(doc_id)
             catalog.upsert(doc, self._chunk(doc), "edit")
@@ -557,35 +690,29 @@ class KnowledgeBase:
         catalog.bump()
 
     def rollback(self) -> str:
-        """Serve the previous generation again, and make the catalogue match it."""
+        """Serve the previously published generation again (skipping damaged ones), and make the catalogue match."""
         with self._writing() as catalog:
-            live = gens.read_current(self.home)
-            older = [g for g in gens.list_generations(self.home) if live is None or g < live]
-            if not older:
-                raise KBError("there is no earlier generation to roll back to")
-            target = older[-1]
-            gen = gens.Generation.load(self.home / gens.GEN_DIR / target)
-            docs = []
-            for row in gen.db.execute("SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, "
-                                      "basis, text, sections, content_hash, original, parser_version FROM docs "
-                                      "ORDER BY doc_id").fetchall():
-                d = dict(zip(("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename",
-                              "basis", "text", "sections", "content_hash", "original", "parser_version"), row))
-                d["tags"] = json.loads(d["tags"])
-                d["original"] = json.loads(d["original"]) if d["original"] else None
-                chunks = [{"ordinal": o, "text": t, "start": s, "end": e, "heading_path": json.loads(h), "page": p,
-                           "kind": k, "index_text": it}
-                          for o, t, s, e, h, p, k, it in gen.db.execute(
-                              'SELECT ordinal, text, start, "end", heading_path, page, kind, index_text FROM chunks '
-                              'WHERE doc_id=? ORDER BY ordinal', (d["doc_id"],))]
-                docs.append((d, chunks))
-            catalog.replace_all(docs)
-            gens.publish(self.home, target)
+            try:
+                live = gens.read_current(self.home)
+            except CorruptIndex:
+                live = None  # CURRENT is garbage: the newest intact published generation becomes live
+            gen = None
+            for target in gens.intact_published(self.home, before=live):
+                try:
+                    gen = gens.Generation.load(self.home / gens.GEN_DIR / target)
+                    break
+                except CorruptIndex as exc:
+                    log.error("skipping %s for rollback: %s", target, exc)
+            if gen is None:
+                raise KBError("there is no earlier intact published generation to roll back to; run `kb reindex` "
+                              "to rebuild from the catalogue")
+            catalog.replace_all(self._documents_of(gen))
+            gens.publish(self.home, gen.name)
             if live:
                 import shutil
 
                 shutil.rmtree(self.home / gens.GEN_DIR / live, ignore_errors=True)
-            return target
+            return gen.name
 
     def quarantine_list(self) -> list[dict]:
         catalog = self._catalog()

@@ -101,7 +101,7 @@ class DocumentRecord:
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # 'added' | 'updated' | 'unchanged' | 'failed' | 'quarantined'
+    status: str  # 'added' | 'updated' | 'unchanged' | 'failed' | 'quarantined' | 'skipped'
     doc_ids: list[str] = field(default_factory=list)
     reason: str = ""
 
@@ -115,6 +115,7 @@ class IngestReport:
     unchanged: int = 0
     failed: int = 0
     quarantined: int = 0
+    skipped: int = 0  # links out of the folder, devices, FIFOs, files under KB_HOME: reported, never read
     generation: str = ""
     files: list[FileOutcome] = field(default_factory=list)
 
@@ -125,4 +126,5 @@ class IngestReport:
             "unchanged": self.unchanged,
             "failed": self.failed,
             "quarantined": self.quarantined,
+            "skipped": self.skipped,
         }

@@ -12,7 +12,26 @@ from .errors import CorruptDocument, IngestError, ParseTimeout
 from .models import Document
 
 
-def _limit(memory_mb: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to SIGKILL this child when the process that started it dies (even by kill -9), so no parser
+    (and, once its last child is gone, no resource tracker) outlives an interrupted `kb ingest`."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request above took effect
+        os._exit(1)
+
+
+def _limit(memory_mb: int, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     import resource
 
     limit = memory_mb * 1024 * 1024
@@ -60,7 +79,7 @@ class ParserPool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"),
-                                             initializer=_limit, initargs=(self.memory_mb,))
+                                             initializer=_limit, initargs=(self.memory_mb, os.getpid()))
         return self._pool
 
     def _discard(self) -> None:
@@ -109,24 +128,80 @@ def _ignored(root: Path) -> list[str]:
     return [ln.strip() for ln in f.read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
 
 
-def iter_files(paths: list[Path]) -> list[Path]:
-    """Files under the given paths (folders recursively), sorted; sidecars, hidden and .kbignore'd files skipped."""
+def display_name(path: Path | str) -> str:
+    """A path as printable text: bytes that are not UTF-8 (a file name from another system) shown as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", errors="backslashreplace")
+
+
+def refusal(path: Path, forbidden: Path | None = None) -> str | None:
+    """Why a file must never be read, or None: it is not a regular file (a device would be read forever, a FIFO
+    would block), or it lies under the knowledge base's own home (its secret key, catalogue, generations)."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (a device, FIFO or socket); never read"
+    if forbidden is not None:
+        try:
+            inside = path.resolve().is_relative_to(forbidden.resolve())
+        except (OSError, RuntimeError):
+            inside = True
+        if inside:
+            return "inside the knowledge base's home (KB_HOME); its files are never ingested"
+    return None
+
+
+def walk(paths: list[Path], forbidden: Path | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files under the given paths (folders recursively, links never followed out of the folder), sorted, and
+    the entries skipped with the reason; sidecars, hidden and .kbignore'd files are left out silently."""
     from fnmatch import fnmatch
 
     from .metadata import is_sidecar
 
     out: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
     for p in paths:
-        if p.is_dir():
-            patterns = _ignored(p)
-            for f in sorted(p.rglob("*")):
-                rel = f.relative_to(p)
-                if not f.is_file() or any(part.startswith(".") for part in rel.parts) or is_sidecar(f):
-                    continue
-                r = rel.as_posix()
-                if any(fnmatch(r, pat) or r.startswith(pat.rstrip("/") + "/") for pat in patterns):
-                    continue
-                out.append(f)
-        else:
+        if not p.is_dir():
             out.append(p)
-    return out
+            continue
+        root = p.resolve()
+        patterns = _ignored(p)
+        found: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(p, followlinks=False):
+            here = Path(dirpath)
+            for d in dirnames:
+                if (here / d).is_symlink():
+                    found.append(here / d)  # reported below when it leads outside; never descended into
+            found.extend(here / f for f in filenames)
+        for f in sorted(found):
+            rel = f.relative_to(p)
+            if any(part.startswith(".") for part in rel.parts) or is_sidecar(f):
+                continue
+            r = rel.as_posix()
+            if any(fnmatch(r, pat) or r.startswith(pat.rstrip("/") + "/") for pat in patterns):
+                continue
+            if f.is_symlink():
+                try:
+                    target = f.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append((f, "a broken or looping symbolic link"))
+                    continue
+                if not target.is_relative_to(root):
+                    skipped.append((f, "a symbolic link to something outside the folder given; not followed"))
+                    continue
+                if target.is_dir():
+                    continue
+            why = refusal(f, forbidden)
+            if why:
+                skipped.append((f, why))
+                continue
+            out.append(f)
+    return out, skipped
+
+
+def iter_files(paths: list[Path]) -> list[Path]:
+    """Files under the given paths (folders recursively), sorted; sidecars, hidden and .kbignore'd files skipped."""
+    return walk(paths)[0]

@@ -15,7 +15,7 @@ from index import generation as gens
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("stage", ["after-vectors", "after-database", "before-swap", "after-swap"])
+@pytest.mark.parametrize("stage", ["before-build", "after-vectors", "after-database", "before-swap", "after-swap"])
 def test_kill_during_reindex(built_kb_home, tmp_path, stage):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
@@ -29,9 +29,13 @@ def test_kill_during_reindex(built_kb_home, tmp_path, stage):
     assert (after == before) if stage != "after-swap" else (after > before)
     from fixtures import make_kb
 
-    kb = make_kb(home)
+    kb = make_kb(home, keep_generations=2)
     assert kb.search("how fast can I taper opioids", k=3).hits[0].doc_id == "fx-taper"
-    # the next writer cleans up what the killed one left half-built, and works
+    # the next writer cleans up what the killed one left half-built (or built but never published), and works
+    served = after
     kb.reindex()
     assert not [p for p in (home / gens.GEN_DIR).iterdir() if p.name.startswith(".tmp-")]
     assert kb.stats()["documents"] == 7
+    # and `kb rollback` lands on the generation that was served before, never on one nobody served
+    assert kb.rollback() == served
+    assert make_kb(home).search("naloxone", k=1).generation == served

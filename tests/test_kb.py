@@ -30,7 +30,7 @@ def test_second_ingest_embeds_nothing(built_kb, fixture_dir):
     before = built_kb.stats()["generation"]
     report = built_kb.ingest_paths([fixture_dir])
     assert report.summary_dict() == {"documents": 0, "chunks_embedded": 0, "unchanged": 7, "failed": 0,
-                                     "quarantined": 0}
+                                     "quarantined": 0, "skipped": 0}
     assert built_kb.stats()["generation"] == before  # nothing changed: nothing published
 
 
@@ -138,6 +138,9 @@ def test_model_mismatch_is_refused(built_kb):
     m = json.loads((gen_dir / "manifest.json").read_text())
     m["model"]["fingerprint"] = "another-model"
     (gen_dir / "manifest.json").write_text(json.dumps(m))
+    import hashlib  # a generation really built by another model carries its own manifest checksum
+
+    (gen_dir / "manifest.sha256").write_text(hashlib.sha256((gen_dir / "manifest.json").read_bytes()).hexdigest())
     fresh = type(built_kb)(built_kb.settings)
     with pytest.raises(ModelMismatch, match="KB_MODEL"):
         fresh.search("taper")

@@ -76,8 +76,11 @@ def test_twenty_users_while_reindex_publishes_twice(load, served_home, tmp_path,
     before = (served_home / "CURRENT").read_text().strip()
     # the first reindex chunks smaller, the second goes back to the defaults: consecutive generations then hold
     # different chunks, so a response mixing two of them would fail the per-generation check
+    # and, early in the run, bits flip in the live generation's chunks.db on disk (issue 16): the responses must
+    # still carry the text as published, never the flipped words
     report = load.run_load(served_home, users=USERS, duration=SECONDS, reindexes=2, engine=engine,
-                           workdir=tmp_path / "run", reindex_plan=[{"KB_MAX_TOKENS": "48"}, {}])
+                           workdir=tmp_path / "run", reindex_plan=[{"KB_MAX_TOKENS": "48"}, {}],
+                           bitflip_at=SECONDS * 0.1)
     _report(f"reindex x2 ({engine})", report)
     _assert_clean(report)
     runs = report["reindexes"]
@@ -87,6 +90,7 @@ def test_twenty_users_while_reindex_publishes_twice(load, served_home, tmp_path,
     # every generation was served, each response from exactly one of them
     assert set(report["generations_served"]) == {before, runs[0]["after"], runs[1]["after"]}
     assert report["generations_differ"] is True
+    assert report["bitflip"]["generation"] == before and report["bitflip"]["bits_flipped"] > 0
     if engine == "locust":
         assert report["locust"]["failures"] == 0  # locust's own count (its CSV may miss the last seconds)
     assert report["ok"]

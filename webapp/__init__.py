@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,31 @@ def load_secret_key(settings: Settings) -> str:
     return key
 
 
+def _log_queries_to_stderr() -> None:
+    """KB_LOG_QUERIES=1: the search logger writes its INFO lines to stderr (gunicorn's error log)."""
+    qlog = logging.getLogger("webapp.search")
+    qlog.setLevel(logging.INFO)
+    if not any(isinstance(h, _StderrHandler) for h in qlog.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] [INFO] %(message)s"))
+        qlog.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (gunicorn may redirect it after start-up)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def wants_json() -> bool:
     """API and health routes answer errors in JSON; pages answer in HTML."""
     return request.path.startswith("/api/") or request.path == "/healthz"
@@ -75,6 +102,7 @@ def _install_rate_limits(app: Flask) -> Limiter:
         ("auth.login", app.config["LOGIN_RATE_LIMIT"], {"methods": ["POST"]}),
         ("search.index", app.config["SEARCH_RATE_LIMIT"], {"exempt_when": no_query}),
         ("search.api_search", app.config["SEARCH_RATE_LIMIT"], {}),
+        ("search.feedback", app.config["FEEDBACK_RATE_LIMIT"], {}),
     ]
     for endpoint, limit, kwargs in wraps:
         if str(limit).strip().lower() in ("off", "none", "0", ""):
@@ -93,6 +121,8 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
         MAX_CONTENT_LENGTH=settings.max_file_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.behind_tls,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
@@ -100,10 +130,13 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
         DATABASE=str(Path(settings.home) / "webapp.db"),
         SEARCH_RATE_LIMIT=settings.search_rate_limit,
         LOGIN_RATE_LIMIT="10/minute",
+        FEEDBACK_RATE_LIMIT=settings.feedback_rate_limit,
     )
     if test_config:
         app.config.update(test_config)
     app.json.sort_keys = False  # keep the key order of result.to_dict(), like `kb search --json`
+    if settings.log_queries:
+        _log_queries_to_stderr()
     if kb is None:
         from index.kb import KnowledgeBase  # imported here: nothing heavy at import time
 
@@ -182,8 +215,28 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
         # %(U)s is the path without the query string, so search text never reaches the log.
         "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "errorlog": "-",
+        "logger_class": access_logger_class(),
         "post_worker_init": _warm_worker,
     }
+
+
+def escape_controls(value: Any) -> Any:
+    """Control characters in a logged value (a %0a in a path, an escape sequence) become visible \\xNN text,
+    so a request can never start a new, forged line in the access log or drive the operator's terminal."""
+    if not isinstance(value, str):
+        return value
+    return "".join(f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 else ch for ch in value)
+
+
+def access_logger_class() -> Any:
+    """gunicorn's logger with every access-log field escaped (imported lazily: nothing heavy at import time)."""
+    from gunicorn.glogging import Logger
+
+    class EscapingLogger(Logger):
+        def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict:
+            return {k: escape_controls(v) for k, v in super().atoms(resp, req, environ, request_time).items()}
+
+    return EscapingLogger
 
 
 def _warm_worker(worker: Any) -> None:

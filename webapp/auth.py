@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
@@ -23,9 +25,9 @@ def load_logged_in_user() -> None:
     g.role = None
     name = session.get("user")
     if name:
-        row = get_db().execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
-        if row is None:
-            session.clear()
+        row = get_db().execute("SELECT role, session_version FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None or session.get("sv") != row["session_version"]:
+            session.clear()  # removed, logged out elsewhere, password or role changed: this cookie is over
         else:
             g.user, g.role = name, row["role"]
 
@@ -34,6 +36,8 @@ def _safe_next(target: str | None) -> str:
     """Only same-site relative paths, so the login form cannot be used as an open redirect."""
     if not target:
         return url_for("search.index")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return url_for("search.index")  # CR/LF would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("search.index")
@@ -77,22 +81,66 @@ def reader_required(view: Callable) -> Callable:
     return wrapped
 
 
+# Per-account back-off, shared by every worker through webapp.db: after FREE_FAILURES wrong passwords in a row,
+# each further attempt must wait 2, 4, 8 ... seconds (at most BACKOFF_MAX_SECONDS) after the last failure. The
+# answer while waiting is the same generic error, so it tells an attacker nothing about the account.
+FREE_FAILURES = 5
+BACKOFF_MAX_SECONDS = 900
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _account_key(name: str) -> str:
+    return hashlib.sha256(name.strip().lower().encode("utf-8", "replace")).hexdigest()
+
+
+def _backoff_wait(key: str) -> float:
+    row = get_db().execute("SELECT failures, last FROM login_failures WHERE account = ?", (key,)).fetchone()
+    if row is None or row["failures"] < FREE_FAILURES:
+        return 0.0
+    wait = min(2.0 ** (row["failures"] - FREE_FAILURES + 1), BACKOFF_MAX_SECONDS)
+    return max(0.0, row["last"] + wait - _now())
+
+
+def _record_failure(key: str) -> None:
+    get_db().execute("INSERT INTO login_failures (account, failures, last) VALUES (?, 1, ?) ON CONFLICT(account) "
+                     "DO UPDATE SET failures = failures + 1, last = excluded.last", (key, _now()))
+
+
+def _audit_name(name: str) -> str:
+    """A failed login's user name for the audit log: an existing account's name, else only a short hash (a
+    password typed into the name field must never be stored)."""
+    if name and get_db().execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+        return name
+    return f"(unknown name #{_account_key(name)[:10]})" if name else "-"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Password login; the session cookie is signed with the app's secret key."""
+    """Password login; the signed session cookie holds the user name and the account's session version."""
     error = None
     next_url = _safe_next(request.values.get("next"))
     if request.method == "POST":
         name = request.form.get("username", "").strip()
         password = request.form.get("password", "")
         settings = current_app.extensions["kb_settings"]
-        role = verify(settings, name, password) if name and password else None
+        key = _account_key(name)
+        waiting = _backoff_wait(key) > 0
+        role = verify(settings, name, password) if name and password and not waiting else None
         if role is None:
             error = "Unknown user name or wrong password."
-            audit(name[:64] or "-", "login_failed")
+            if not waiting:
+                _record_failure(key)
+            audit(_audit_name(name), "login_throttled" if waiting else "login_failed")
         else:
+            get_db().execute("DELETE FROM login_failures WHERE account = ?", (key,))
+            row = get_db().execute("SELECT session_version FROM users WHERE name = ?", (name,)).fetchone()
             session.clear()
+            session.permanent = True  # expires after KB_SESSION_HOURS (PERMANENT_SESSION_LIFETIME)
             session["user"] = name
+            session["sv"] = row["session_version"] if row else 0
             audit(name, "login", detail=role)
             flash(f"Signed in as {name}.")
             return redirect(next_url)
@@ -102,8 +150,9 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    """POST only (with CSRF) so another site cannot log the user out with a link."""
+    """POST only (with CSRF) so another site cannot log the user out with a link; ends all of the user's sessions."""
     if g.user:
+        get_db().execute("UPDATE users SET session_version = session_version + 1 WHERE name = ?", (g.user,))
         audit(g.user, "logout")
     session.clear()
     flash("Signed out.")

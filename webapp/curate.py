@@ -323,7 +323,7 @@ def _orphaned(job_id: int) -> bool:
 @bp.route("/jobs/<int:job_id>")
 def job(job_id: int) -> Any:
     """Job status; refreshes itself with <meta http-equiv=refresh> while running (no JavaScript)."""
-    row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone() if job_id < 2**63 else None
     if row is None:
         return error_response(404, f"No job {job_id}.")
     if row["state"] == "running" and _orphaned(job_id):
@@ -374,6 +374,8 @@ def quarantine() -> Any:
 def release(qid: int) -> Any:
     """Release a quarantined document (optionally redacting the findings) into the index."""
     redact = request.form.get("redact") == "1"
+    if qid >= 2**63:
+        return error_response(404, "No such quarantined item.")
     try:
         report = kb().release(qid, redact=redact)
     except KBLocked:

@@ -30,6 +30,12 @@ def init_schema(path: str | Path) -> None:
     conn = connect(path)
     try:
         conn.executescript(schema)
+        columns = {r["name"] for r in conn.execute("PRAGMA table_info(users)")}
+        if "session_version" not in columns:  # a webapp.db from before sessions were versioned
+            try:
+                conn.execute("ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0")
+            except sqlite3.OperationalError:  # another worker added it first
+                pass
     finally:
         conn.close()
 

@@ -3,7 +3,16 @@ CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('physician', 'curator', 'admin')),
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    -- signed into the session cookie; bumped by logout, password or role change, so old cookies stop working
+    session_version INTEGER NOT NULL DEFAULT 0
+);
+
+-- Failed logins per account (keyed by a hash of the typed name, never the text): the back-off shared by workers.
+CREATE TABLE IF NOT EXISTS login_failures (
+    account TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last REAL NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS feedback (

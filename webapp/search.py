@@ -25,6 +25,7 @@ bp = Blueprint("search", __name__)
 log = logging.getLogger("webapp.search")
 
 MAX_QUERY = 500
+MAX_FACETS = 200
 MAX_K = 50
 DEFAULT_K = 10
 MODES = ("hybrid", "dense", "bm25")  # as index.search.MODES (not imported: it pulls numpy)
@@ -118,7 +119,8 @@ def facets() -> dict:
                 docs = kb().list_documents()
                 sources = sorted({d.source for d in docs if d.source})
                 tags = sorted({t for d in docs for t in (d.tags or [])})
-            cache.update(generation=gen, sources=sources, tags=tags)
+            # bounded whatever the KB returns, so one document's metadata cannot make every page huge
+            cache.update(generation=gen, sources=sources[:MAX_FACETS], tags=tags[:MAX_FACETS])
         return {"sources": cache["sources"], "tags": cache["tags"]}
 
 

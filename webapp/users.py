@@ -43,7 +43,8 @@ def add_user(settings: Settings, name: str, password: str, role: str) -> None:
     try:
         conn.execute(
             "INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, role=excluded.role",
+            "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, role=excluded.role, "
+            "session_version=users.session_version + 1",  # a new password or role ends every existing session
             (name, _hasher.hash(password), role, now()),
         )
     finally:
