@@ -223,7 +223,7 @@ class Base:
 
 def synthetic_units(docs: list[dict], vecs: np.ndarray, noise: float) -> tuple[list[tuple], np.ndarray]:
     """Answer units cut by the product's own rules; each unit's vector is its chunk's plus noise (speed only)."""
-    from index.units import segment
+    from index.units import segment, unit_row
 
     rng = np.random.default_rng(7)
     rows, owners = [], []
@@ -232,8 +232,7 @@ def synthetic_units(docs: list[dict], vecs: np.ndarray, noise: float) -> tuple[l
         sections = json.loads(d["sections"])
         for c in d["chunks"]:
             for u in segment(d["text"], d["title"], sections, c["start"], c["end"]):
-                rows.append((cid, u.start, u.end, u.role, int(u.advice), int(u.case), int(u.amount),
-                             int(u.imperative), u.context))
+                rows.append(unit_row(cid, c["text"], u))
                 owners.append(cid)
             cid += 1
     uv = vecs[np.asarray(owners, dtype="int64")] + rng.normal(0.0, 2 * noise, size=(len(owners), vecs.shape[1]))

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .generation import Generation
-from .search import STOPWORDS, Candidate
+from .search import Candidate
 from .spelling import known
-from .units import ANSWERABLE, is_glossary_title
+from .units import ANSWERABLE, _stem, content_words, is_glossary_title, population_mask
 from .vocabulary import Vocabulary, _norm
 
 # How a unit's score is made: a weighted sum of named features. The weights are the coefficients of a logistic
@@ -65,25 +65,7 @@ _STEPS_Q = re.compile(r"\b(how (do|should|can|to|would)|what (to do|should)|step
                       r"switch|start\w*|initiat\w*|induc\w*|rotate|taper\w*|stop\w*|treat\w*|counsel\w*)\b", re.I)
 _DEFINE_Q = re.compile(r"\b(stands? for|mean(s|ing)?( of| by)?|defin\w*|abbreviation|acronym)\b|"
                        r"^\s*what(?:'s| is| are| does)\s+(?:an? |the )?[\w/-]+(?:\s+[\w/-]+)?\s*\??\s*$", re.I)
-_POPULATIONS = [re.compile(p, re.I) for p in (
-    r"\b(cirrho\w*|hepat\w*|liver)\b", r"\b(ckd|renal|kidney|egfr|dialysis)\b", r"\b(pregnan\w*|postpartum|breastfeed\w*|lactat\w*)\b",
-    r"\b(older|elderly|geriatric|frail|over 65|long[- ]term care)\b", r"\b(child\w*|paediatric|pediatric|adolescen\w*|youth)\b",
-    r"\b(sleep apnea|osa|copd|respiratory)\b", r"\b(dementia|cognitive impairment)\b", r"\b(cancer|palliative)\b")]
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STATUSES = ("answered", "no_direct_answer", "out_of_scope")
-
-
-def _stem(word: str) -> str:
-    """A crude stem: enough to match 'tapering' with 'taper' and 'doses' with 'dose' in one sentence."""
-    w = word.lower()
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            return w[:-len(suffix)][:7]
-    return w[:7]
-
-
-def content_words(text: str) -> list[str]:
-    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS and len(w) > 1]
 
 
 def is_definition_question(query: str) -> bool:
@@ -133,6 +115,18 @@ def answer_candidates(cands: list[Candidate], gen: Generation, n: int = CANDIDAT
     return out
 
 
+_EXPANDERS: dict[int, "_Expander"] = {}
+
+
+def _expander(vocab: Vocabulary | None) -> "_Expander":
+    """One normalised copy of the vocabulary's groups per Vocabulary object."""
+    key = id(vocab)
+    if key not in _EXPANDERS:
+        _EXPANDERS.clear()
+        _EXPANDERS[key] = _Expander(vocab)
+    return _EXPANDERS[key]
+
+
 class _Expander:
     """Which words count as a match for a query word: itself, or a vocabulary synonym of it."""
 
@@ -179,7 +173,8 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
         return empty
     ph = ",".join("?" * len(ids))
     rows = gen.db.execute(f'SELECT unit_id, chunk_id, start, "end", role, advice, in_case, amount, imperative, '
-                          f'context FROM units WHERE chunk_id IN ({ph}) ORDER BY unit_id', ids).fetchall()
+                          f'context, stems, pops FROM units WHERE chunk_id IN ({ph}) ORDER BY unit_id',
+                          ids).fetchall()
     meta = {r[0]: (r[1], r[2], r[3]) for r in gen.db.execute(
         f"SELECT c.chunk_id, c.text, d.title, d.doc_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id "
         f"WHERE c.chunk_id IN ({ph})", ids).fetchall()}
@@ -187,44 +182,47 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
     definitional = is_definition_question(query)
     amount_q = bool(_AMOUNT_Q.search(query))
     steps_q = bool(_STEPS_Q.search(query))
-    pops = [p for p in _POPULATIONS if p.search(query)]
-    expander = _Expander(vocab)
+    pops = population_mask(query)
+    expander = _expander(vocab)
     alts = {w: expander.alternatives(w) for w in words}
+    singles = [frozenset(a[0] for a in alts[w] if len(a) == 1) for w in words]
+    multis = [[a for a in alts[w] if len(a) > 1] for w in words]
+    glossary = {cid: is_glossary_title(m[1]) for cid, m in meta.items()}
     wsum = sum(_weight(w, terms) for w in words) or 1.0
     rank_of = {cid: i for i, cid in enumerate(candidates)}
     ncand = max(1, len(candidates) - 1)
     passage = dict(zip(ids, (gen.vectors.reconstruct(ids) @ q).tolist()))
     doc_rank = {d: i for i, d in enumerate(dict.fromkeys(meta[c][2] for c in candidates if c in meta))}
     ndocs = max(1, len(doc_rank) - 1)
-    keep, texts, feats = [], [], []
+    keep, texts, feats, bags = [], [], [], []
+    weights = [_weight(w, terms) for w in words]
     for r in rows:
-        _, cid, s, e, role, advice, in_case, amount, imperative, context = r
+        _, cid, s, e, role, advice, in_case, amount, imperative, context, stems, upops = r
         if role not in ANSWERABLE:
             continue
         text = meta[cid][0][s:e]
         if role != "row" and len(text.split()) < 4:
             continue
-        bag = {_stem(w) for w in content_words(text + " " + context)}
-        matched = sum(_weight(w, terms) for w in words if any(all(x in bag for x in alt) for alt in alts[w]))
-        is_def = role == "definition" or is_glossary_title(meta[cid][1])
+        bag = frozenset(stems.split())
+        hit = [not bag.isdisjoint(one) or any(all(x in bag for x in alt) for alt in many)
+               for one, many in zip(singles, multis)]
+        matched = sum(wt for wt, h in zip(weights, hit) if h)
+        is_def = role == "definition" or glossary[cid]
         feats.append((0.0, matched / wsum, advice, in_case, float(amount and amount_q),
                       float(imperative and steps_q), float(is_def and not definitional),
-                      float(any(p.search(text + " " + context) for p in pops)),
+                      float(bool(pops & upops)),
                       1 - rank_of[cid] / ncand if cid in rank_of else 0.0, passage[cid],
                       min(len(text.split()), 30) / 30,
                       1 - doc_rank[meta[cid][2]] / ndocs if meta[cid][2] in doc_rank else 0.0, 0.0))
         keep.append(r)
         texts.append(text)
+        bags.append(hit)
     if not keep:
         return empty
     # focus: the question's words weighted by how few candidate units contain them, so a word every unit of the
     # passage shares (the topic) does not decide between them, and the word that singles one out does
     n = len(keep)
-    present = np.zeros((n, len(words)), dtype="float32")
-    for i, (r, text) in enumerate(zip(keep, texts)):
-        bag = {_stem(w) for w in content_words(text + " " + r[9])}
-        for j, w in enumerate(words):
-            present[i, j] = any(all(x in bag for x in alt) for alt in alts[w])
+    present = np.asarray(bags, dtype="float32").reshape(n, len(words))
     if words:
         local = np.log((n + 1) / (1 + present.sum(0)))
         focus = present @ local / max(float(local.sum()), 1e-6)
@@ -271,7 +269,7 @@ def decide(query: str, qvec: np.ndarray, gen: Generation, candidates: list[int],
         for i in in_cands:
             if scores[i] < best - ANSWER_MARGIN or len(chosen) == max_units:
                 break
-            _, cid, s, e, role, *_rest, context = table.rows[i]
+            cid, s, e, role, context = table.rows[i][1:5] + (table.rows[i][9],)
             if table.texts[i] in seen_text:
                 continue
             seen_text.add(table.texts[i])

@@ -32,7 +32,7 @@ CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT, ordinal INTEGER,
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, body, content='', tokenize='porter unicode61');
 CREATE TABLE units (unit_id INTEGER PRIMARY KEY, chunk_id INTEGER, start INTEGER, "end" INTEGER, role TEXT,
-  advice INTEGER, in_case INTEGER, amount INTEGER, imperative INTEGER, context TEXT);
+  advice INTEGER, in_case INTEGER, amount INTEGER, imperative INTEGER, context TEXT, stems TEXT, pops INTEGER);
 CREATE INDEX units_chunk ON units(chunk_id);
 CREATE TABLE terms (term TEXT PRIMARY KEY, n INTEGER);
 """
@@ -134,7 +134,7 @@ class BuildInput:
     chunking: dict
     catalog_version: int
     hnsw_threshold: int
-    units: list[tuple] = field(default_factory=list)   # (chunk_id, start, end, role, advice, case, amount, imperative, context)
+    units: list[tuple] = field(default_factory=list)   # index.units.unit_row() tuples, in chunk-id order
     unit_vectors: np.ndarray | None = None              # float32, one row per unit
     terms: dict[str, int] = field(default_factory=dict)  # the generation's term dictionary: word -> count
 
@@ -190,7 +190,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
             progress("database", i + 1, len(inp.docs))
     # unit_id is the row of the unit's vector in units.npy: numbered from 0, in build order
     db.executemany('INSERT INTO units (unit_id, chunk_id, start, "end", role, advice, in_case, amount, imperative, '
-                   'context) VALUES (?,?,?,?,?,?,?,?,?,?)', ((i, *u) for i, u in enumerate(inp.units)))
+                   'context, stems, pops) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)', ((i, *u) for i, u in enumerate(inp.units)))
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")

@@ -450,7 +450,7 @@ class KnowledgeBase:
 
     def _answer_units(self, catalog: Catalog, docs: list[dict], progress: Progress | None):
         """Answer units of every chunk (in chunk-id order) and their vectors, through the embedding cache."""
-        from .units import embed_text, segment
+        from .units import embed_text, segment, unit_row
 
         rows, inputs = [], []
         chunk_id = 0
@@ -458,8 +458,7 @@ class KnowledgeBase:
             sections = json.loads(d["sections"]) if isinstance(d["sections"], str) else d["sections"]
             for c in d["chunks"]:
                 for u in segment(d["text"], d["title"], sections, c["start"], c["end"]):
-                    rows.append((chunk_id, u.start, u.end, u.role, int(u.advice), int(u.case), int(u.amount),
-                                 int(u.imperative), u.context))
+                    rows.append(unit_row(chunk_id, c["text"], u))
                     inputs.append(embed_text(c["text"][u.start:u.end], u.context))
                 chunk_id += 1
         emb = self.embedder

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from ingest.sentences import sentence_spans
 
+from .search import STOPWORDS
+
 # Roles a unit can take. Only "sentence", "item", "row" and "definition" can be an answer.
 ROLES = ("sentence", "item", "row", "definition", "heading", "table_header", "question", "boilerplate")
 ANSWERABLE = frozenset({"sentence", "item", "row", "definition"})
@@ -34,6 +36,38 @@ _IMPERATIVE = frozenset("""start offer use avoid stop continue reduce prescribe 
 taper screen monitor explain document discuss hold switch add measure obtain order begin repeat treat assess arrange
 limit keep do don't never always increase decrease rotate dispense provide teach counsel encourage recommend
 reassess titrate educate involve agree plan confirm test co-prescribe schedule try slow split aim target""".split())
+
+
+POPULATIONS = [re.compile(p, re.I) for p in (
+    r"\b(cirrho\w*|hepat\w*|liver)\b", r"\b(ckd|renal|kidney|egfr|dialysis)\b", r"\b(pregnan\w*|postpartum|breastfeed\w*|lactat\w*)\b",
+    r"\b(older|elderly|geriatric|frail|over 65|long[- ]term care)\b", r"\b(child\w*|paediatric|pediatric|adolescen\w*|youth)\b",
+    r"\b(sleep apnea|osa|copd|respiratory)\b", r"\b(dementia|cognitive impairment)\b", r"\b(cancer|palliative)\b")]
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def _stem(word: str) -> str:
+    """A crude stem: enough to match 'tapering' with 'taper' and 'doses' with 'dose' in one sentence."""
+    w = word.lower()
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            return w[:-len(suffix)][:7]
+    return w[:7]
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased words minus stopwords, as the answer stage compares them."""
+    return [w for w in (m.group(0).lower() for m in _WORD.finditer(text)) if w not in STOPWORDS and len(w) > 1]
+
+
+def stems(text: str) -> str:
+    """The distinct stems of a unit's words, stored at build time so query time only splits a string."""
+    return " ".join(sorted({_stem(w) for w in content_words(text)}))
+
+
+def population_mask(text: str) -> int:
+    """Bit i set when the text names patient group i of POPULATIONS (cirrhosis, CKD, pregnancy, older adult…)."""
+    return sum(1 << i for i, p in enumerate(POPULATIONS) if p.search(text))
 
 
 @dataclass(frozen=True)
@@ -177,6 +211,13 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
             units.append(Unit(s - chunk_start, e - chunk_start, role, advice, case, bool(_AMOUNT.search(sent)),
                               imperative, lead if (item and k == 0) else ""))
     return units
+
+
+def unit_row(chunk_id: int, chunk_text: str, u: Unit) -> tuple:
+    """The units-table row the generation stores for a unit (see index/generation.py GEN_SCHEMA)."""
+    both = chunk_text[u.start:u.end] + " " + u.context
+    return (chunk_id, u.start, u.end, u.role, int(u.advice), int(u.case), int(u.amount), int(u.imperative),
+            u.context, stems(both), population_mask(both))
 
 
 def embed_text(unit_text: str, context: str) -> str:
