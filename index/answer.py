@@ -43,12 +43,13 @@ WEIGHTS = {
 # query (unlike min-max fused scores), fitted on the dev split: in scope = answers.jsonl questions and
 # out_of_scope.jsonl's no_direct_answer rows; out of scope = its out_of_scope rows.
 SCOPE = {
-    "dense_top": 2.83,      # best cosine between the query vector and a candidate passage's vector
-    "best_cosine": 2.39,    # best cosine between the query vector and a candidate answer unit's vector
-    "coverage": 2.92,       # share of the typed content words found in the generation's term dictionary
-    "bias": -4.75,          # (a plural or singular counts as found; a misspelt word that was corrected counts half)
+    "dense_top": 2.58,      # best cosine between the query vector and a candidate passage's vector
+    "best_cosine": 2.07,    # best cosine between the query vector and a candidate answer unit's vector
+    "coverage": 2.27,       # share of the typed content words (not numbers) found in the term dictionary
+    "top_coverage": 2.03,   # share of them (or a vocabulary synonym) found in the units of the first 3 candidates
+    "bias": -5.28,          # (a plural or singular counts as found; a misspelt word that was corrected counts half)
 }
-SCOPE_MIN = 0.55            # chosen on dev: answerable questions flagged 0.02, out-of-scope caught 0.96
+SCOPE_MIN = 0.60            # chosen on dev: answerable questions flagged 0.02, out-of-scope caught 0.94
 ANSWER_MIN = 1.62           # best unit score below this is no direct answer (dev: under every answerable question)
 ANSWER_MARGIN = 0.30        # further units (up to 3) are shown when within this much of the best one
 # confidence = P(the first unit answers | best unit score) x P(in scope); the first factor is a logistic
@@ -162,6 +163,7 @@ class UnitTable:
     features: np.ndarray
     cosine: np.ndarray
     candidate: np.ndarray     # True for units of the answer candidates (the only ones that may answer)
+    top_coverage: float = 0.0  # share of the question's words (or their synonyms) in the first 3 candidates' units
 
 
 def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int], shown: list[int],
@@ -234,7 +236,11 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
     f[:, 0] = cos
     f[:, FEATURES.index("focus")] = focus
     cand = np.fromiter((r[1] in rank_of for r in keep), dtype=bool, count=len(keep))
-    return UnitTable(keep, texts, f, cos, cand)
+    top = set(candidates[:3])
+    in_top = np.fromiter((r[1] in top for r in keep), dtype=bool, count=n)
+    lettered = np.array([not any(ch.isdigit() for ch in w) for w in words], dtype=bool)
+    top_cov = float(present[in_top][:, lettered].max(0).mean()) if in_top.any() and lettered.any() else 0.0
+    return UnitTable(keep, texts, f, cos, cand, top_cov)
 
 
 def decide(query: str, qvec: np.ndarray, gen: Generation, candidates: list[int], shown: list[int],
@@ -247,6 +253,7 @@ def decide(query: str, qvec: np.ndarray, gen: Generation, candidates: list[int],
     """
     q = np.asarray(qvec, dtype="float32").reshape(-1)
     words = list(dict.fromkeys(content_words(typed or query)))
+    words = [w for w in words if not any(ch.isdigit() for ch in w)]  # numbers are not vocabulary
     coverage = sum(0.5 if w in corrected else 1.0 for w in words if w in corrected or known(w, terms)) / len(words) \
         if words else 0.0
     dense_top = float((gen.vectors.reconstruct(candidates[:5]) @ q).max()) if candidates else 0.0
@@ -258,9 +265,9 @@ def decide(query: str, qvec: np.ndarray, gen: Generation, candidates: list[int],
     best = float(scores[in_cands[0]]) if in_cands else 0.0
     best_cos = float(table.cosine[table.candidate].max()) if in_cands else 0.0
     signals = {"coverage": round(coverage, 4), "dense_top": round(dense_top, 4), "best_cosine": round(best_cos, 4),
-               "best_score": round(best, 4)}
+               "best_score": round(best, 4), "top_coverage": round(table.top_coverage, 4)}
     scope = _sigmoid(SCOPE["dense_top"] * dense_top + SCOPE["best_cosine"] * best_cos
-                     + SCOPE["coverage"] * coverage + SCOPE["bias"])
+                     + SCOPE["coverage"] * coverage + SCOPE["top_coverage"] * table.top_coverage + SCOPE["bias"])
     signals["scope"] = round(scope, 4)
 
     chosen: list[ChosenUnit] = []
