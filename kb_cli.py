@@ -142,20 +142,31 @@ def _filters(doc_type, source, tag, date_from, date_to):
 @click.option("--tag", multiple=True)
 @click.option("--from", "date_from", help="Published on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Published on or before YYYY-MM-DD.")
+@click.option("--exact", is_flag=True, help="Search the words as typed (no misspelling correction).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_guard
-def search(ctx, question, k, mode, doc_type, source, tag, date_from, date_to, as_json):
-    """Ranked, cited passages and an extractive answer for a question."""
-    result = _kb(ctx).search(question, k=k, mode=mode, filters=_filters(doc_type, source, tag, date_from, date_to))
+def search(ctx, question, k, mode, doc_type, source, tag, date_from, date_to, exact, as_json):
+    """Ranked, cited passages and an extractive answer (or an honest abstention) for a question."""
+    result = _kb(ctx).search(question, k=k, mode=mode, filters=_filters(doc_type, source, tag, date_from, date_to),
+                             exact=exact)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
-    if result.answer:
-        click.echo("Answer (verbatim from the sources):")
+    if result.corrected_query:
+        click.echo(f"Showing results for: {result.corrected_query}  (search instead for the words as typed: --exact)")
+    if result.answer_status == "out_of_scope":
+        click.echo("Not covered: the knowledge base does not appear to cover this topic. Nearest passages, probably "
+                   "not relevant:\n")
+    elif result.answer:
+        click.echo(f"Answer (verbatim from the sources; confidence {result.confidence:.2f}):")
         for a in result.answer:
-            click.echo(f"  • {printable(' '.join(a.text.split()))} [{a.hit + 1}]")
+            h = result.hits[a.hit]
+            lead = f"{a.context} … " if a.context else ""
+            click.echo(f"  • {printable(lead + ' '.join(a.text.split()))} [{a.citation}] ({printable(h.title)}; {h.doc_type}; {h.date or 'undated'})")
         click.echo()
+    elif result.hits:
+        click.echo("No passage answers this directly; the closest sources:\n")
     for i, h in enumerate(result.hits, 1):
         where = " · ".join(x for x in (h.section, f"p. {h.page}" if h.page else "", h.source, h.date) if x)
         click.echo(click.style(f"[{i}] {printable(h.title)}", bold=True) + f"  ({printable(h.doc_type)}, "
@@ -312,10 +323,12 @@ def quarantine_drop(ctx, qid):
               help="How hybrid mode fuses the legs (the product uses convex-prf; others for comparison).")
 @click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=Path("corpus"), show_default=True, help="The corpus whose eval/ question set is scored.")
+@click.option("--answers", is_flag=True, help="Score the Answer box (answer@1, answer@3, abstention) on the corpus "
+              "answer sets (corpus/eval/answers.jsonl, out_of_scope.jsonl) instead of retrieval.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_guard
-def eval_(ctx, beir_dir, split, mode, fusion, corpus_dir, as_json):
+def eval_(ctx, beir_dir, split, mode, fusion, corpus_dir, answers, as_json):
     """nDCG@10, recall and MRR of retrieval on a judged question set (builds or reuses its own KB)."""
     from dataclasses import replace
 
@@ -323,6 +336,27 @@ def eval_(ctx, beir_dir, split, mode, fusion, corpus_dir, as_json):
     from index.kb import KnowledgeBase
 
     settings = _settings(ctx)
+    if answers:
+        from index import answer_eval
+
+        if beir_dir:
+            _fail("--answers scores the corpus answer sets; it does not take --beir", 2)
+        if (split or "dev") not in answer_eval.SPLITS:
+            _fail(f"the answer sets have splits {', '.join(answer_eval.SPLITS)}, not {split!r}", 2)
+        home = cache_home(settings.eval_cache, corpus_set(corpus_dir, "all"))
+        progress = _Progress(sys.stderr.isatty())
+        result = answer_eval.run(KnowledgeBase(replace(settings, home=home)), corpus_dir, split or "dev",
+                                 progress=progress)
+        progress.close()
+        if as_json:
+            click.echo(json.dumps(result))
+        else:
+            click.echo(f"answer sets, split {result['split']} ({result['answerable']} answerable, "
+                       f"{result['out_of_scope']} out of scope, {result['no_direct_answer']} unanswered in scope)")
+            for key in ("answer@1", "answer@3", "empty_answers", "wrongly_abstained", "out_of_scope_recall",
+                        "no_direct_answer_precision", "no_direct_answer_abstained"):
+                click.echo(f"  {key:28} {result[key]}")
+        return
     try:
         es = beir_set(beir_dir, split or "test") if beir_dir else corpus_set(corpus_dir, split or "all")
     except (FileNotFoundError, ValueError) as exc:

@@ -221,14 +221,36 @@ class Base:
         return docs, vecs
 
 
+def synthetic_units(docs: list[dict], vecs: np.ndarray, noise: float) -> tuple[list[tuple], np.ndarray]:
+    """Answer units cut by the product's own rules; each unit's vector is its chunk's plus noise (speed only)."""
+    from index.units import segment, unit_row
+
+    rng = np.random.default_rng(7)
+    rows, owners = [], []
+    cid = 0
+    for d in docs:
+        sections = json.loads(d["sections"])
+        for c in d["chunks"]:
+            for u in segment(d["text"], d["title"], sections, c["start"], c["end"]):
+                rows.append(unit_row(cid, c["text"], u))
+                owners.append(cid)
+            cid += 1
+    uv = vecs[np.asarray(owners, dtype="int64")] + rng.normal(0.0, 2 * noise, size=(len(owners), vecs.shape[1]))
+    return rows, (uv / np.linalg.norm(uv, axis=1, keepdims=True)).astype("float32")
+
+
 def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold: int) -> dict:
     from index import generation as gens
 
     t0 = time.perf_counter()
     docs, vecs = base.synthesize(n, noise)
     made = time.perf_counter() - t0
+    units, unit_vecs = synthetic_units(docs, vecs, noise)
+    from index.spelling import count_terms
+
     inp = gens.BuildInput(docs=docs, vectors=vecs, model=base.manifest["model"], chunking=base.manifest["chunking"],
-                          catalog_version=1, hnsw_threshold=hnsw_threshold)
+                          catalog_version=1, hnsw_threshold=hnsw_threshold, units=units, unit_vectors=unit_vecs,
+                          terms=count_terms(d["text"] for d in docs))
     t1 = time.perf_counter()
     name = gens.build(home, inp)
     wall = time.perf_counter() - t1
@@ -265,7 +287,8 @@ def time_floor(kb, gen, q: str) -> dict:
 
 def time_breakdown(kb, q: str) -> dict:
     """The stages of KnowledgeBase.search (hybrid, k=10, per_doc=2), timed one by one."""
-    from index.search import Retriever, diversify, extract_answer, load_hits
+    from index.answer import answer_candidates, decide
+    from index.search import Retriever, diversify, load_hits
     from index.types import SearchFilters, SearchResult
 
     marks = [time.perf_counter()]
@@ -281,19 +304,23 @@ def time_breakdown(kb, q: str) -> dict:
     marks.append(time.perf_counter())
     first = r.fuse(dense, keyword)
     q2 = r.feedback_query(qvec, [c.chunk_id for c in first[:r.prf_passages]])
-    cands = r.fuse(r.dense(q2, r.depth, None), keyword)[:50]
+    fused = r.fuse(r.dense(q2, r.depth, None), keyword)[:50]
     marks.append(time.perf_counter())
-    cands = diversify(cands, gen, 10, 2)
+    cands = diversify(fused, gen, 10, 2)
     marks.append(time.perf_counter())
     hits = load_hits(gen, cands)
     marks.append(time.perf_counter())
     result = SearchResult(query=q, generation=gen.name, hits=hits, mode="hybrid")
-    result.answer = extract_answer(q, hits, kb.vocabulary)
+    # the answer stage: spelling check, candidate choice, unit scoring and the decision (index/answer.py)
+    kb.speller(gen).correct(q)
+    decision = decide(q, qvec, gen, answer_candidates(fused, gen), [h.chunk_id for h in hits], kb.vocabulary,
+                      kb.terms(gen))
+    result.answer_status = decision.status
     marks.append(time.perf_counter())
     json.dumps(result.to_dict())
     marks.append(time.perf_counter())
     names = ["generation_check", "encode_query", "faiss_dense", "fts5_keyword", "fuse_and_feedback", "diversify", "load_hits",
-             "extract_answer", "to_json"]
+             "answer_stage", "to_json"]
     return {n: (marks[i + 1] - marks[i]) * 1e3 for i, n in enumerate(names)}
 
 

@@ -12,7 +12,7 @@ import signal
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,12 @@ CREATE TABLE blocks (doc_id TEXT, ordinal INTEGER, kind TEXT, start INTEGER, "en
   PRIMARY KEY (doc_id, ordinal));
 CREATE INDEX blocks_span ON blocks(doc_id, start);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, body, content='', tokenize='porter unicode61');
+CREATE TABLE units (unit_id INTEGER PRIMARY KEY, chunk_id INTEGER, start INTEGER, "end" INTEGER, role TEXT,
+  advice INTEGER, in_case INTEGER, amount INTEGER, imperative INTEGER, context TEXT, stems TEXT, pops INTEGER);
+CREATE INDEX units_chunk ON units(chunk_id);
+CREATE TABLE terms (term TEXT PRIMARY KEY, n INTEGER);
 """
+UNIT_VECTORS = "units.npy"  # int8 rows, one per unit; cosine = int8 dot / scale (scale in the manifest)
 
 
 def _crash_point(stage: str) -> None:
@@ -223,6 +228,9 @@ class BuildInput:
     chunking: dict
     catalog_version: int
     hnsw_threshold: int
+    units: list[tuple] = field(default_factory=list)   # index.units.unit_row() tuples, in chunk-id order
+    unit_vectors: np.ndarray | None = None              # float32, one row per unit
+    terms: dict[str, int] = field(default_factory=dict)  # the generation's term dictionary: word -> count
 
 
 def build(home: Path, inp: BuildInput, progress=None) -> str:
@@ -281,6 +289,10 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
             chunk_id += 1
         if progress and (i % 200 == 0 or i == len(inp.docs) - 1):
             progress("database", i + 1, len(inp.docs))
+    # unit_id is the row of the unit's vector in units.npy: numbered from 0, in build order
+    db.executemany('INSERT INTO units (unit_id, chunk_id, start, "end", role, advice, in_case, amount, imperative, '
+                   'context, stems, pops) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)', ((i, *u) for i, u in enumerate(inp.units)))
+    db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
     db.close()
@@ -289,17 +301,20 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     fsync_path(db_path)
     _crash_point("after-database")
 
+    files = {
+        "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
+        "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
+    }
+    if inp.unit_vectors is not None:
+        files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units))
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "generation": name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "build_seconds": round(time.time() - started, 3),
         "model": inp.model, "chunking": inp.chunking,
-        "counts": {"documents": len(inp.docs), "chunks": n_chunks},
+        "counts": {"documents": len(inp.docs), "chunks": n_chunks, "units": len(inp.units)},
         "catalog_version": inp.catalog_version,
-        "files": {
-            "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
-            "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
-        },
+        "files": files,
     }
     mbytes = json.dumps(manifest, indent=2).encode()
     write_bytes(tmp / "manifest.json", mbytes)
@@ -310,6 +325,21 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     fsync_path(root)
     publish(home, name)
     return name
+
+
+def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int) -> dict:
+    """Unit vectors as int8 (a quarter of float32; cosine error ~0.003), scaled so the largest component is 127."""
+    if vectors.shape[0] != n_units:
+        raise KBError(f"internal error: {n_units} answer units but {vectors.shape[0]} unit vectors")
+    peak = float(np.abs(vectors).max()) if vectors.size else 1.0
+    scale = 127.0 / peak if peak > 0 else 1.0
+    q = np.clip(np.rint(vectors * scale), -127, 127).astype("int8")
+    with open(path, "wb") as fh:
+        np.save(fh, q, allow_pickle=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return {"sha256": file_sha256(path), "bytes": path.stat().st_size, "dtype": "int8", "scale": scale,
+            "rows": int(q.shape[0])}
 
 
 def read_manifest(gen_dir: Path) -> dict:
@@ -353,13 +383,17 @@ class _VerifiedDatabase:
 class Generation:
     """A loaded, verified, read-only generation; safe to share between threads."""
 
-    def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: "_VerifiedDatabase"):
+    def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: "_VerifiedDatabase",
+                 unit_vectors: np.ndarray | None = None):
         self.dir = gen_dir
         self.name = gen_dir.name
         self.manifest = manifest
         self.vectors = vectors
         self._memory = memory
         self._local = threading.local()
+        self.unit_vectors = unit_vectors  # int8, memory-mapped; None for a generation built before answer units
+        self.unit_scale = float(manifest["files"].get(UNIT_VECTORS, {}).get("scale", 1.0))
+        self.cache: dict = {}  # per-generation derived data (term dictionary, speller), built on first use
         self._stamps = self._stat()
 
     def _stat(self) -> dict:
@@ -420,7 +454,16 @@ class Generation:
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
         del vbytes
-        return cls(gen_dir, manifest, vectors, _VerifiedDatabase(dbytes, gen_dir.name))
+        unit_vectors = None
+        if UNIT_VECTORS in files:
+            upath = gen_dir / UNIT_VECTORS
+            try:
+                if file_sha256(upath) != files[UNIT_VECTORS]["sha256"]:
+                    raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} does not match its checksum")
+                unit_vectors = np.load(upath, mmap_mode="r", allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} unreadable ({exc})") from exc
+        return cls(gen_dir, manifest, vectors, _VerifiedDatabase(dbytes, gen_dir.name), unit_vectors)
 
     @property
     def db(self) -> sqlite3.Connection:

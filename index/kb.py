@@ -29,8 +29,8 @@ from . import originals
 from .catalog import Catalog
 from .embedder import Embedder, get_embedder
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, ModelMismatch, QueryError
-from .search import MODES, Retriever, diversify, extract_answer, load_hits
-from .types import DocumentRecord, FileOutcome, IngestReport, SearchFilters, SearchResult
+from .search import MODES, Retriever, demote_glossary, diversify, load_hits, table_cells
+from .types import AnswerUnit, DocumentRecord, FileOutcome, IngestReport, SearchFilters, SearchResult
 from .vocabulary import Vocabulary
 
 log = logging.getLogger("kb")
@@ -38,6 +38,7 @@ Progress = Callable[[str, int, int], None]
 MAX_QUERY_CHARS = 500
 MAX_FACETS = 200  # values a filter list offers at most (the most used ones), so no page grows without bound
 WATCH_SECONDS = 30.0  # how often a serving process stats its live generation's files for changes on disk
+OUT_OF_SCOPE_HITS = 3  # "nearest, probably not relevant" sources shown with an out-of-scope answer
 
 
 def embed_input(title: str, text: str) -> str:
@@ -177,8 +178,11 @@ class KnowledgeBase:
         raise exc
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: str = "hybrid",
-               per_doc: int = 2, answer: bool = True) -> SearchResult:
-        """Cited passages for a question, plus an extractive answer built from them."""
+               per_doc: int = 2, answer: bool = True, exact: bool = False) -> SearchResult:
+        """Cited passages for a question, plus verbatim answer units, an answer status and a confidence.
+
+        exact=True searches the words as typed (no misspelling correction).
+        """
         query = (query or "").strip()
         if not query:
             raise QueryError("the question is empty")
@@ -194,17 +198,75 @@ class KnowledgeBase:
                 raise QueryError(f"'{label}' must be a real date written YYYY-MM-DD, not {value[:40]!r}")
         gen = self.generation()
         filters = filters or SearchFilters()
-        qvec = None if mode == "bm25" else self.embedder.encode_query(query)
+        searched, corrections = query, []
+        if not exact:
+            fix = self.speller(gen).correct(query)
+            if fix.changes:
+                searched, corrections = fix.query, [list(c) for c in fix.changes]
+        qvec = None if mode == "bm25" else self.embedder.encode_query(searched)
         retriever = Retriever(gen, self.vocabulary)
-        cands = retriever.retrieve(query, qvec, max(k * 4, 50), filters, mode)
-        cands = diversify(cands, gen, k, per_doc) if per_doc else cands[:k]
-        hits = load_hits(gen, cands)
-        result = SearchResult(query=query, generation=gen.name, hits=hits, mode=mode)
+        cands = retriever.retrieve(searched, qvec, max(k * 4, 50), filters, mode)
+        shown = diversify(cands, gen, k + 10, per_doc) if per_doc else cands[:k + 10]
+        hits = load_hits(gen, shown)
+        hits = demote_glossary(hits, searched)[:k]
+        result = SearchResult(query=query, generation=gen.name, hits=hits, mode=mode,
+                              corrected_query=searched if corrections else "", corrections=corrections)
         if answer:
-            result.answer = extract_answer(query, hits, self.vocabulary)
+            self._answer(result, searched, qvec, gen, cands)
         if self.settings.log_queries:
             log.info("query %r -> %d hits", query, len(hits))
         return result
+
+    def _answer(self, result: SearchResult, query: str, qvec, gen: gens.Generation, cands) -> None:
+        """The answer stage (index/answer.py) over candidates chosen independently of k; cited hits are added."""
+        from .answer import answer_candidates, decide
+
+        if qvec is None:
+            qvec = self.embedder.encode_query(query)
+        decision = decide(query, qvec, gen, answer_candidates(cands, gen), [h.chunk_id for h in result.hits],
+                          self.vocabulary, self.terms(gen), typed=result.query,
+                          corrected=frozenset(a.lower() for a, _ in result.corrections))
+        result.answer_status, result.confidence, result.signals = decision.status, decision.confidence, \
+            decision.signals
+        if decision.status == "out_of_scope":
+            result.hits = result.hits[:OUT_OF_SCOPE_HITS]
+        index = {h.chunk_id: i for i, h in enumerate(result.hits)}
+        missing = [u.chunk_id for u in decision.units if u.chunk_id not in index]
+        if missing:  # a quoted passage is always among the sources: it joins the list after the k ranked ones
+            from .search import Candidate
+
+            for h in load_hits(gen, [Candidate(cid, 0.0) for cid in dict.fromkeys(missing)]):
+                index[h.chunk_id] = len(result.hits)
+                result.hits.append(h)
+        for h in result.hits:
+            h.highlights = sorted([list(x) for x in decision.highlights.get(h.chunk_id, [])])
+        for u in decision.units:
+            i = index[u.chunk_id]
+            text = result.hits[i].text[u.start:u.end]
+            table = None
+            if u.role == "row" and u.context:
+                table = {"header": table_cells(u.context), "row": table_cells(text)}
+            result.answer.append(AnswerUnit(text=text, hit=i, start=u.start, end=u.end, citation=i + 1, role=u.role,
+                                            context=u.context, table=table, score=u.score))
+
+    def terms(self, gen: gens.Generation) -> dict[str, int]:
+        """The generation's term dictionary (word -> occurrences), read once per generation."""
+        if "terms" not in gen.cache:
+            try:
+                gen.cache["terms"] = dict(gen.db.execute("SELECT term, n FROM terms").fetchall())
+            except sqlite3.OperationalError:  # a generation built before the term dictionary
+                gen.cache["terms"] = {}
+        return gen.cache["terms"]
+
+    def speller(self, gen: gens.Generation):
+        """The misspelling corrector over this generation's terms, built once per generation."""
+        from .spelling import Speller
+
+        if "speller" not in gen.cache:
+            with self._gen_lock:
+                if "speller" not in gen.cache:
+                    gen.cache["speller"] = Speller(self.terms(gen))
+        return gen.cache["speller"]
 
     def get_document(self, doc_id: str) -> DocumentRecord:
         gen = self.generation()
@@ -554,9 +616,43 @@ class KnowledgeBase:
         except CorruptIndex:
             return None
 
+    def _answer_units(self, catalog: Catalog, docs: list[dict], progress: Progress | None):
+        """Answer units of every chunk (in chunk-id order) and their vectors, through the embedding cache."""
+        from .units import embed_text, segment, unit_row
+
+        rows, inputs = [], []
+        chunk_id = 0
+        for d in docs:
+            sections = json.loads(d["sections"]) if isinstance(d["sections"], str) else d["sections"]
+            for c in d["chunks"]:
+                for u in segment(d["text"], d["title"], sections, c["start"], c["end"]):
+                    rows.append(unit_row(chunk_id, c["text"], u))
+                    inputs.append(embed_text(c["text"][u.start:u.end], u.context))
+                chunk_id += 1
+        emb = self.embedder
+        keys = [_key(t) for t in inputs]
+        cached = catalog.cached_vectors(emb.fingerprint, list(dict.fromkeys(keys)))
+        missing = list(dict.fromkeys(k for k in keys if k not in cached))
+        todo = dict(zip(keys, inputs))
+        for i in range(0, len(missing), 512):
+            part = missing[i:i + 512]
+            vecs = emb.encode([todo[k] for k in part], batch_size=64)
+            catalog.store_vectors(emb.fingerprint, list(zip(part, vecs)))
+            cached.update(zip(part, vecs))
+            if progress:
+                progress("answer units", min(i + 512, len(missing)), len(missing))
+        dim = emb.dimension if not cached else next(iter(cached.values())).shape[0]
+        matrix = np.vstack([cached[k] for k in keys]).astype("float32") if keys else np.zeros((0, dim), "float32")
+        return rows, matrix
+
     def _build(self, catalog: Catalog, progress: Progress | None) -> tuple[str, int]:
+        from .spelling import count_terms
+
         docs = list(catalog.iter_documents())
         vectors, embedded = self._vectors(catalog, docs, progress)
+        units, unit_vectors = self._answer_units(catalog, docs, progress)
+        terms = count_terms((t for d in docs for t in (d["title"], d["text"])),
+                            [t for g in self.vocabulary.groups for t in g])
         emb = self.embedder
         inp = gens.BuildInput(
             docs=docs, vectors=vectors,
@@ -564,7 +660,7 @@ class KnowledgeBase:
                    "dimension": int(vectors.shape[1]) if len(vectors) else 384,
                    "max_seq_length": emb.max_seq_length},
             chunking=self.chunk_params.to_dict(), catalog_version=catalog.version,
-            hnsw_threshold=self.settings.hnsw_threshold)
+            hnsw_threshold=self.settings.hnsw_threshold, units=units, unit_vectors=unit_vectors, terms=terms)
         gens._crash_point("before-build")
         name = gens.build(self.home, inp, progress)
         gens.prune(self.home, self.settings.keep_generations)

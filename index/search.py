@@ -12,7 +12,7 @@ from ingest.models import CELL_SEP
 from ingest.sentences import sentence_spans
 
 from .generation import Generation
-from .types import AnswerSentence, Hit, SearchFilters
+from .types import Hit, SearchFilters
 from .vocabulary import Vocabulary
 
 # English function words (the NLTK list); clinical words are never stopwords here: BM25's IDF weighs them.
@@ -217,64 +217,21 @@ def diversify(cands: list[Candidate], gen: Generation, k: int, per_doc: int) -> 
     return out
 
 
-def extract_answer(query: str, hits: list[Hit], vocab: Vocabulary | None, max_sentences: int = 3,
-                   top_hits: int = 5) -> list[AnswerSentence]:
-    """Rank the sentences of the top hits against the query (BM25 over those sentences); set highlights.
+def table_cells(row: str) -> list[str]:
+    """The cells of a pipe-table row, for showing a row under its header as a small table."""
+    return [c.strip() for c in row.strip().strip("|").split("|")]
 
-    Every answer sentence is hit.text[s:e] for one of its highlight spans: nothing is generated.
-    """
-    match = fts_query(query, vocab)
-    if not hits or not match:
-        return []
-    mem = sqlite3.connect(":memory:")
-    mem.execute("CREATE VIRTUAL TABLE s USING fts5(body, tokenize='porter unicode61')")
-    spans: list[tuple[int, int, int]] = []
-    for hi, hit in enumerate(hits[:top_hits]):
-        headings = {hit.title.strip(), *(part.strip() for part in hit.section.split(" › "))}
-        for s, e in sentence_spans(hit.text):
-            sentence = hit.text[s:e]
-            # headings and titles name a topic; they do not answer a question
-            if len(sentence.split()) >= 5 and sentence.strip() not in headings:
-                spans.append((hi, s, e))
-                mem.execute("INSERT INTO s (rowid, body) VALUES (?, ?)", (len(spans) - 1, hit.text[s:e]))
-    try:
-        rows = mem.execute("SELECT rowid, -bm25(s) FROM s WHERE s MATCH ? ORDER BY bm25(s)", (match,)).fetchall()
-    except sqlite3.OperationalError:
-        rows = []
-    mem.close()
-    if not rows:
-        return []
-    scored = sorted(((score / (1.0 + 0.25 * spans[rid][0]), rid) for rid, score in rows), reverse=True)
-    best = scored[0][0]
-    per_hit: dict[int, int] = {}
-    for score, rid in scored:
-        hi, s, e = spans[rid]
-        if per_hit.get(hi, 0) < 2 and score >= 0.35 * best:
-            hits[hi].highlights.append([s, e])
-            per_hit[hi] = per_hit.get(hi, 0) + 1
-    for h in hits:
-        h.highlights.sort()
-    answer: list[AnswerSentence] = []
-    used: set[str] = set()
 
-    def states(rid: int) -> bool:
-        """An answer states something: questions and fragments (a table row, a short line) only get highlighted."""
-        text = hits[spans[rid][0]].text[spans[rid][1]:spans[rid][2]]
-        return not text.rstrip().endswith("?") and len(text.split()) >= 8 and CELL_SEP not in text
+def demote_glossary(hits: list[Hit], query: str, top: int = 5) -> list[Hit]:
+    """Keep glossary passages out of the first `top` results unless the question asks what a term means."""
+    from .answer import is_definition_question
+    from .units import is_glossary_title
 
-    # measured against the best sentence that could be an answer, so a short row full of query terms does not
-    # silence every real sentence
-    best_answer = next((score for score, rid in scored if states(rid)), best)
-    for score, rid in scored:
-        hi, s, e = spans[rid]
-        text = hits[hi].text[s:e]
-        if score < 0.5 * best_answer or text in used or not states(rid):
-            continue
-        answer.append(AnswerSentence(text=text, hit=hi))
-        if [s, e] not in hits[hi].highlights:  # an answer sentence is always highlighted where it stands
-            hits[hi].highlights.append([s, e])
-            hits[hi].highlights.sort()
-        used.add(text)
-        if len(answer) == max_sentences:
-            break
-    return answer
+    if is_definition_question(query):
+        return hits
+    head = [h for h in hits[:top] if not is_glossary_title(h.title)]
+    moved = [h for h in hits[:top] if is_glossary_title(h.title)]
+    rest = hits[top:]
+    fill = [h for h in rest if not is_glossary_title(h.title)][:len(moved)]
+    rest = [h for h in rest if h not in fill]
+    return head + fill + moved + rest

@@ -45,11 +45,25 @@ class Hit:
 
 
 @dataclass
-class AnswerSentence:
-    """A verbatim sentence of a cited hit; `hit` is the index into the hits list."""
+class AnswerUnit:
+    """One verbatim answer unit: hits[hit].text[start:end] == text; `citation` is hit + 1, the source's number.
+
+    role: sentence | item (a list item; `context` is its lead-in) | row (a table row; `context` is the table's
+    header row, and `table` holds both as cells) | definition. `context` is verbatim from the same document.
+    """
 
     text: str
     hit: int
+    start: int = 0
+    end: int = 0
+    citation: int = 0
+    role: str = "sentence"
+    context: str = ""
+    table: dict | None = None   # {"header": [cells], "row": [cells]} for a table row
+    score: float = 0.0
+
+
+AnswerSentence = AnswerUnit  # the name used before answer units had roles
 
 
 @dataclass
@@ -57,14 +71,23 @@ class SearchResult:
     query: str
     generation: str
     hits: list[Hit]
-    answer: list[AnswerSentence] = field(default_factory=list)
+    answer: list[AnswerUnit] = field(default_factory=list)
     mode: str = "hybrid"
+    answer_status: str = "no_direct_answer"   # answered | no_direct_answer | out_of_scope
+    confidence: float = 0.0                   # in [0, 1]: how likely the first answer unit answers the question
+    corrected_query: str = ""                 # the query as searched when a misspelling was corrected, else ""
+    corrections: list[list[str]] = field(default_factory=list)  # [[typed, searched], ...]
+    signals: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
             "query": self.query,
             "generation": self.generation,
             "mode": self.mode,
+            "answer_status": self.answer_status,
+            "confidence": self.confidence,
+            "corrected_query": self.corrected_query,
+            "corrections": self.corrections,
             "answer": [asdict(a) for a in self.answer],
             "hits": [h.to_dict() for h in self.hits],
         }

@@ -32,8 +32,19 @@ def test_ingest_search_list_json(tmp_path, fixture_dir):
     data = json.loads(res.stdout)
     assert data["query"] == "how fast can I taper opioids" and data["hits"][0]["doc_id"] == "fx-taper"
     assert isinstance(data["answer"], list)
+    assert data["answer_status"] in ("answered", "no_direct_answer", "out_of_scope")
+    assert 0 <= data["confidence"] <= 1 and data["corrected_query"] == ""
     for a in data["answer"]:
-        assert a["text"] in data["hits"][a["hit"]]["text"]
+        assert a["text"] == data["hits"][a["hit"]]["text"][a["start"]:a["end"]] and a["citation"] == a["hit"] + 1
+    # the CLI prints what the library returns
+    from fixtures import make_kb
+
+    lib = make_kb(home).search("how fast can I taper opioids", k=5).to_dict()
+    assert {k: data[k] for k in ("answer_status", "confidence", "answer")} == \
+        {k: json.loads(json.dumps(lib[k])) for k in ("answer_status", "confidence", "answer")}
+    fixed = json.loads(kb(home, "search", "--json", "opiod taper").stdout)
+    assert fixed["corrected_query"] == "opioid taper" and fixed["query"] == "opiod taper"
+    assert json.loads(kb(home, "search", "--json", "--exact", "opiod taper").stdout)["corrected_query"] == ""
     listed = kb(home, "list")
     assert "fx-methadone" in listed.stdout and "guideline" in listed.stdout
     plain = kb(home, "search", "methadone QTc ECG", "--type", "guideline")

@@ -94,7 +94,8 @@ def test_filters_apply_inside_retrieval(built_kb):
     # a filtered query still fills k when k passages match the filter
     n_guideline = built_kb.generation().db.execute(
         "SELECT COUNT(*) FROM chunks c JOIN docs d USING(doc_id) WHERE d.doc_type='guideline'").fetchone()[0]
-    assert len(built_kb.search("zzz unrelated words", k=n_guideline, filters=f, per_doc=0).hits) == n_guideline
+    assert len(built_kb.search("zzz unrelated words", k=n_guideline, filters=f, per_doc=0,
+                            answer=False).hits) == n_guideline
     tagged = built_kb.search("pain", k=10, filters=SearchFilters(tags=("oud",)), per_doc=0).hits
     assert {h.doc_id for h in tagged} <= {"fx-udt", "fx-bup-home"} and tagged
     dated = built_kb.search("pain", k=10, filters=SearchFilters(date_from="2021-01-01", date_to="2022-12-31")).hits

@@ -248,6 +248,8 @@ def _warm_worker(worker: Any) -> None:
     try:
         kb.generation()
         kb.embedder.encode_query("warm up")
+        if hasattr(kb, "speller"):  # the misspelling dictionary is built per generation: build it now, not on a search
+            kb.speller(kb.generation())
     except Exception as exc:  # noqa: BLE001 - an empty or broken KB must not stop the worker; requests report it
         worker.log.warning("warm-up skipped: %s", exc.__class__.__name__)
 

@@ -42,21 +42,50 @@ HIT = {
 
 SEARCH_RESULT = {
     "type": "object",
-    "required": ["query", "generation", "mode", "answer", "hits"],
+    "required": ["query", "generation", "mode", "answer_status", "confidence", "corrected_query", "corrections",
+                 "answer", "hits"],
     "properties": {
-        "query": _STR,
+        "query": {"type": "string", "description": "The question as typed."},
         "generation": {"type": "string", "description": "The index generation that answered."},
         "mode": {"type": "string", "enum": ["hybrid", "dense", "bm25"]},
+        "answer_status": {
+            "type": "string", "enum": ["answered", "no_direct_answer", "out_of_scope"],
+            "description": "answered: `answer` quotes the passages that answer; no_direct_answer: in scope, but no "
+                           "passage answers directly (the closest sources are in `hits`); out_of_scope: the "
+                           "knowledge base does not cover the topic (`answer` is empty, `hits` holds at most 3 "
+                           "nearest passages, probably not relevant).",
+        },
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                       "description": "Estimated probability that the first answer unit answers the question."},
+        "corrected_query": {"type": "string",
+                            "description": "The query as searched when a misspelling was corrected, else empty "
+                                           "(pass exact=1 to search the words as typed)."},
+        "corrections": {"type": "array", "items": {"type": "array", "items": _STR},
+                        "description": "[typed, searched] for each corrected word."},
         "answer": {
             "type": "array",
-            "description": "Extractive answer: verbatim sentences of cited hits.",
+            "description": "Extractive answer: up to 3 answer units, each verbatim from one cited hit.",
             "items": {
                 "type": "object",
-                "required": ["text", "hit"],
-                "properties": {"text": _STR, "hit": {"type": "integer", "description": "Index into `hits`."}},
+                "required": ["text", "hit", "start", "end", "citation", "role", "context"],
+                "properties": {
+                    "text": {"type": "string", "description": "hits[hit].text[start:end], verbatim."},
+                    "hit": {"type": "integer", "description": "0-based index into `hits`."},
+                    "start": {"type": "integer", "description": "Offset of the unit in hits[hit].text."},
+                    "end": {"type": "integer", "description": "End offset (exclusive) in hits[hit].text."},
+                    "citation": {"type": "integer", "description": "1-based source number, as shown: hit + 1."},
+                    "role": {"type": "string", "enum": ["sentence", "item", "row", "definition"]},
+                    "context": {"type": "string", "description": "A list item's lead-in, or a table row's header "
+                                                                 "row; verbatim from the same document."},
+                    "table": {"type": ["object", "null"], "description": "For a table row: header and row cells.",
+                              "properties": {"header": {"type": "array", "items": _STR},
+                                             "row": {"type": "array", "items": _STR}}},
+                    "score": {"type": "number"},
+                },
             },
         },
-        "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+        "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"},
+                 "description": "The k ranked passages, then any passage the answer quotes that is not among them."},
     },
 }
 
@@ -159,6 +188,9 @@ def openapi_document() -> dict:
                          "schema": {"type": "string", "format": "date"}},
                         {"name": "mode", "in": "query", "required": False,
                          "schema": {"type": "string", "enum": ["hybrid", "dense", "bm25"], "default": "hybrid"}},
+                        {"name": "exact", "in": "query", "required": False,
+                         "description": "1: search the words as typed, without misspelling correction.",
+                         "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}},
                     ],
                     "responses": {
                         "200": _ok("Ranked hits and an extractive answer.", "SearchResult",

@@ -169,6 +169,15 @@ def parse_spans(raw: str | None, limit: int) -> list[tuple[int, int]]:
     return out
 
 
+def answer_view(a: Any, hit: Any) -> dict:
+    """One answer unit with the source it comes from (title, type, date), so each line says where it is from."""
+    return {
+        "text": a.text, "n": a.hit + 1, "role": getattr(a, "role", "sentence"), "context": getattr(a, "context", ""),
+        "table": getattr(a, "table", None), "title": hit.title, "type_label": doc_type_label(hit.doc_type),
+        "date": hit.date,
+    }
+
+
 @bp.route("/")
 @reader_required
 def index() -> Any:
@@ -189,11 +198,11 @@ def index() -> Any:
             q = parse_query(q)
             filters = parse_filters(args)
             k = parse_k(args.get("k"))
-            result = kb().search(q, k=k, filters=filters)
+            result = kb().search(q, k=k, filters=filters, exact=args.get("exact") == "1")
             _log_query(q, result.generation, len(result.hits))
             back_url = url_for("search.index", **{k: v for k, v in form.items() if v})
             hits = [hit_view(i, h, back_url) for i, h in enumerate(result.hits)]
-            answer = [{"text": a.text, "n": a.hit + 1} for a in result.answer if 0 <= a.hit < len(hits)]
+            answer = [answer_view(a, result.hits[a.hit]) for a in result.answer if 0 <= a.hit < len(hits)]
         except BadRequest as e:
             msg = str(e)
             error, status = msg[:1].upper() + msg[1:] + ".", 400
@@ -204,8 +213,12 @@ def index() -> Any:
         except KBError as e:
             error, status = f"Search is unavailable: {e}", 503
     back = url_for("search.index", **{k: v for k, v in form.items() if v})
+    exact_url = url_for("search.index", exact="1", **{k: v for k, v in form.items() if v})
+    searched_url = url_for("search.index", **{**{k: v for k, v in form.items() if v},
+                                                "q": result.corrected_query}) if result and result.corrected_query else ""
     resp = render_template(
         "search.html", form=form, result=result, hits=hits, answer=answer, error=error,
+        exact_url=exact_url, searched_url=searched_url, status=getattr(result, "answer_status", ""),
         examples=EXAMPLES, doc_types=[(t, doc_type_label(t)) for t in DOC_TYPES], facets=facets(),
         back=back,
     )
@@ -306,7 +319,7 @@ def api_search() -> Any:
         k = parse_k(request.args.get("k"))
         filters = parse_filters(request.args)
         mode = parse_mode(request.args.get("mode"))
-        result = kb().search(q, k=k, filters=filters, mode=mode)
+        result = kb().search(q, k=k, filters=filters, mode=mode, exact=request.args.get("exact") == "1")
     except (BadRequest, QueryError) as e:
         return _json_error(400, str(e))
     except KBEmpty:

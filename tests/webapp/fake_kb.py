@@ -43,7 +43,8 @@ class FakeKB:
             yield i, pos, pos + len(para), para
             pos += len(para) + 2
 
-    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: str = "hybrid") -> SearchResult:
+    def search(self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: str = "hybrid",
+               exact: bool = False) -> SearchResult:
         self.calls.append(("search", query, k, filters, mode))
         if not query or not query.strip() or len(query) > 500:
             raise QueryError("query is empty or longer than 500 characters")
@@ -70,8 +71,10 @@ class FakeKB:
                                     filename=doc.filename, highlights=marks))
         hits.sort(key=lambda h: -h.score)
         hits = hits[:k]
-        answer = [AnswerSentence(text=hits[0].text.split(". ")[0], hit=0)] if hits else []
-        return SearchResult(query=query, generation=self.generation, hits=hits, answer=answer, mode=mode)
+        answer = [AnswerSentence(text=hits[0].text.split(". ")[0], hit=0, citation=1)] if hits else []
+        return SearchResult(query=query, generation=self.generation, hits=hits, answer=answer, mode=mode,
+                            answer_status="answered" if answer else "no_direct_answer",
+                            confidence=0.9 if answer else 0.1)
 
     def get_document(self, doc_id: str) -> DocumentRecord:
         if doc_id not in self.docs:

@@ -109,7 +109,7 @@ def test_openapi_is_valid_and_matches_live_responses(client, make_app):
     assert live == set(spec["paths"])
     # every documented parameter is accepted by the live route
     params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert params == {"q", "k", "type", "source", "tag", "from", "to", "mode"}
+    assert params == {"q", "k", "type", "source", "tag", "from", "to", "mode", "exact"}
     cases = [
         ("/api/search", "/api/search?q=taper+oxycodone&k=2"),
         ("/api/search", "/api/search?q=oxycodone&type=guideline&tag=tapering&from=2000-01-01&mode=hybrid"),

@@ -191,3 +191,87 @@ def test_curator_uploads_finds_and_deletes(page, server, tmp_path):
     page.goto(url + "/?q=ketamine+infusion+referral")
     assert "Ketamine infusion referral" not in page.locator("main").inner_text()
     assert page.problems == [], page.problems
+
+
+PANCREATITIS_CASE = """---
+id: web-pancreatitis
+title: ECHO case - chronic pancreatitis pain in a man on oxycodone
+type: echo-case
+source: Sample Project ECHO Hub
+published: 2022-05-01
+reviewed: 2024-05-01
+sample: true
+---
+# ECHO case - chronic pancreatitis pain in a man on oxycodone
+
+Illustrative sample content, not clinical advice.
+
+## Case presentation
+
+A man in his fifties with chronic pancreatitis has daily epigastric pain radiating to the back. He takes oxycodone
+for pancreatitis pain and reports poor sleep, weight loss and fear of eating because meals worsen his pancreatitis.
+
+## Question from the presenting physician
+
+How should his chronic pancreatitis pain be managed?
+"""
+
+
+@pytest.fixture
+def three_state_server(web_kb_home, tmp_path):
+    """The real KB plus a case with no recommendation, served by a real werkzeug server in a thread."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from index.kb import KnowledgeBase
+    from kb_settings import Settings
+    from webapp import create_app
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:
+            pass
+
+    home = tmp_path / "served"
+    shutil.copytree(web_kb_home, home)
+    doc = tmp_path / "pancreatitis.md"
+    doc.write_text(PANCREATITIS_CASE)
+    settings = Settings(home=home)
+    kb = KnowledgeBase(settings)
+    assert kb.ingest_paths([doc]).documents == 1
+    srv = make_server("127.0.0.1", 0, create_app(settings, kb=kb), threaded=True, request_handler=QuietHandler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    t.join(5)
+
+
+def test_page_shows_the_three_answer_states(page, three_state_server):
+    import urllib.parse
+
+    def ask(q: str) -> None:
+        page.goto(three_state_server + "/?" + urllib.parse.urlencode({"q": q}))
+        page.wait_for_selector("#answer")
+
+    ask("how fast can I taper oxycodne 120 mg/day?")
+    assert page.locator("#answer").get_attribute("data-status") == "answered"
+    spelling = page.locator(".spelling").inner_text()
+    assert "Showing results for" in spelling and "oxycodone" in spelling and "search instead for" in spelling
+    first = page.locator("#answer .answer-list li").first.inner_text()
+    assert "[1]" in first and "Tapering long-term opioid therapy" in first and "Guideline" in first
+    page.locator(".exact-link").click()  # search instead for the words as typed
+    page.wait_for_selector("#answer")
+    assert page.locator(".spelling").count() == 0
+
+    ask("chronic pancreatitis pain management on oxycodone")
+    assert page.locator("#answer").get_attribute("data-status") == "no_direct_answer"
+    assert page.locator("#answer .answer-list").count() == 0
+    assert "No passage answers this directly" in page.locator("#answer").inner_text()
+    assert page.locator("#hit-1").count() == 1
+
+    ask("asdf qwer zxcv")
+    assert page.locator("#answer").get_attribute("data-status") == "out_of_scope"
+    assert "does not appear to cover" in page.locator("#answer").inner_text()
+    assert page.locator("#answer-h").inner_text() == "Not covered"
+    assert "probably not relevant" in page.locator("#sources-h").inner_text()
+    assert page.locator(".cards > li").count() <= 3
+    assert page.problems == [], page.problems

@@ -26,6 +26,22 @@ def test_search_page_answer_and_cited_passage(real_app):
     assert words.findall(unescape(" ".join(marked))) == words.findall(doc.text[start:end])
 
 
+def test_page_api_and_library_show_the_same_answer(real_app):
+    kb = real_app.extensions["kb"]
+    c = real_app.test_client()
+    q = "how fast can I taper oxycodone 120 mg/day?"
+    api = c.get("/api/search", query_string={"q": q, "k": 1}).get_json()
+    assert api["answer_status"] == kb.search(q, k=1).answer_status == "answered"
+    html = unescape(c.get("/", query_string={"q": q, "k": 1}).get_data(as_text=True))
+    assert 'data-status="answered"' in html
+    for a in api["answer"]:
+        assert a["text"] in html and a["citation"] == a["hit"] + 1
+        assert api["hits"][a["hit"]]["text"][a["start"]:a["end"]] == a["text"]
+        assert f'href="#hit-{a["citation"]}"' in html
+    # each answer line names its source: title, type and date
+    assert "Tapering long-term opioid therapy · Guideline · 2022-04-01" in html
+
+
 def test_api_matches_kb_search_json(real_app):
     kb = real_app.extensions["kb"]
     c = real_app.test_client()

@@ -1,0 +1,298 @@
+"""The answer stage: pick verbatim answer units from the answer candidates, or say honestly that there is none.
+
+Everything expensive happened at build time (units, roles, int8 vectors in the generation); here it is numpy
+arithmetic over the units of a dozen passages. Weights are hand-set, few and named (WEIGHTS, SCOPE), and were
+checked on the development split of corpus/eval/answers.jsonl and out_of_scope.jsonl (see BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .generation import Generation
+from .search import Candidate
+from .spelling import known
+from .units import ANSWERABLE, _stem, content_words, is_glossary_title, population_mask
+from .vocabulary import Vocabulary, _norm
+
+# How a unit's score is made: a weighted sum of named features. The weights are the coefficients of a logistic
+# regression (scikit-learn, C=1, balanced classes) fitted on the development split only: every answerable unit of
+# the answer candidates of the 51 dev questions, labelled by whether it matches a gold fact of answers.jsonl
+# (index/answer_eval.matches), divided by the cosine's coefficient and rounded (5-fold cross-validated answer@1
+# on dev: 0.65, against 0.69 fitted on all of it). Read them as "worth this much
+# cosine". Held-back questions were never used.
+WEIGHTS = {
+    "cosine": 1.0,          # sentence vector . query vector (the model is trained on question-answer pairs)
+    "overlap": 0.39,        # share of the question's content words (rarer words weigh more) in the unit
+    "advice": -0.06,        # sits in a Recommendations / plan / how-to section (items there carry it already)
+    "case": -1.18,          # sits in a case presentation, background or the presenter's question
+    "amount": 0.07,         # states an amount and the question asks how much / how fast / max
+    "steps": 0.08,          # an instruction, and the question asks how to / what to do
+    "definition": -0.59,    # a glossary definition, when the question does not ask what a term means
+    "population": 0.01,     # names the patient group the question names (cirrhosis, CKD, pregnancy, older adult)
+    "rank": 0.56,           # the passage's place among the answer candidates (1 for the first, 0 for the last)
+    "passage": 0.19,        # the whole passage's vector . query vector (how on-topic its surroundings are)
+    "length": 0.47,         # words in the unit, up to 30, over 30: an answer states specifics
+    "document": 0.18,       # the document's place among the candidates' documents (1 first, 0 last)
+    "focus": 0.37,          # overlap with the question's words that few of the candidate units share
+}
+# Is the question in scope? A logistic regression (C=1) over three absolute quantities that mean the same on every
+# query (unlike min-max fused scores), fitted on the dev split: in scope = answers.jsonl questions and
+# out_of_scope.jsonl's no_direct_answer rows; out of scope = its out_of_scope rows.
+SCOPE = {
+    "dense_top": 2.58,      # best cosine between the query vector and a candidate passage's vector
+    "best_cosine": 2.07,    # best cosine between the query vector and a candidate answer unit's vector
+    "coverage": 2.27,       # share of the typed content words (not numbers) found in the term dictionary
+    "top_coverage": 2.03,   # share of them (or a vocabulary synonym) found in the units of the first 3 candidates
+    "bias": -5.28,          # (a plural or singular counts as found; a misspelt word that was corrected counts half)
+}
+SCOPE_MIN = 0.60            # chosen on dev: answerable questions flagged 0.02, out-of-scope caught 0.94
+ANSWER_MIN = 1.62           # best unit score below this is no direct answer (dev: under every answerable question)
+ANSWER_MARGIN = 0.30        # further units (up to 3) are shown when within this much of the best one
+# confidence = P(the first unit answers | best unit score) x P(in scope); the first factor is a logistic
+# regression of "answer@1 hit" on the best score over the dev questions (a calibration, not a threshold).
+CONFIDENCE = {"slope": 1.22, "intercept": -1.88}
+
+CANDIDATE_PASSAGES = 12     # answer candidates, chosen from the fused ranking independently of k
+CANDIDATE_PER_DOC = 5
+
+_AMOUNT_Q = re.compile(r"\b(how (much|many|fast|quickly|long|often|soon)|doses?|dosing|dosage|max(imum)?|min(imum)?|"
+                       r"mg|mcg|mme|rate|factor|conver\w*|frequency|interval|duration|threshold|limit|ceiling|"
+                       r"starting|start at|titrat\w*|increments?|per day|daily)\b", re.I)
+_STEPS_Q = re.compile(r"\b(how (do|should|can|to|would)|what (to do|should)|steps?|approach|manag\w*|handle|"
+                      r"switch|start\w*|initiat\w*|induc\w*|rotate|taper\w*|stop\w*|treat\w*|counsel\w*)\b", re.I)
+_DEFINE_Q = re.compile(r"\b(stands? for|mean(s|ing)?( of| by)?|defin\w*|abbreviation|acronym)\b|"
+                       r"^\s*what(?:'s| is| are| does)\s+(?:an? |the )?[\w/-]+(?:\s+[\w/-]+)?\s*\??\s*$", re.I)
+STATUSES = ("answered", "no_direct_answer", "out_of_scope")
+
+
+def is_definition_question(query: str) -> bool:
+    """Whether the question asks what a term means (only then may a glossary answer or rank high)."""
+    return bool(_DEFINE_Q.search(query))
+
+
+@dataclass
+class ChosenUnit:
+    chunk_id: int
+    start: int
+    end: int
+    role: str
+    context: str
+    score: float
+
+
+@dataclass
+class AnswerDecision:
+    """What the answer stage decided, and the signals it decided on (for eval and calibration)."""
+
+    status: str
+    confidence: float
+    units: list[ChosenUnit] = field(default_factory=list)
+    highlights: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    signals: dict = field(default_factory=dict)
+
+
+def answer_candidates(cands: list[Candidate], gen: Generation, n: int = CANDIDATE_PASSAGES,
+                      per_doc: int = CANDIDATE_PER_DOC) -> list[int]:
+    """The passages the answer may quote: the fused ranking's best, more of them per document than the list shows."""
+    top = cands[: n * 4]
+    if not top:
+        return []
+    ids = [c.chunk_id for c in top]
+    docs = dict(gen.db.execute(f"SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(ids))})",
+                               ids).fetchall())
+    seen: dict[str, int] = {}
+    out = []
+    for c in top:
+        d = docs.get(c.chunk_id)
+        if seen.get(d, 0) < per_doc:
+            seen[d] = seen.get(d, 0) + 1
+            out.append(c.chunk_id)
+        if len(out) == n:
+            break
+    return out
+
+
+_EXPANDERS: dict[int, "_Expander"] = {}
+
+
+def _expander(vocab: Vocabulary | None) -> "_Expander":
+    """One normalised copy of the vocabulary's groups per Vocabulary object."""
+    key = id(vocab)
+    if key not in _EXPANDERS:
+        _EXPANDERS.clear()
+        _EXPANDERS[key] = _Expander(vocab)
+    return _EXPANDERS[key]
+
+
+class _Expander:
+    """Which words count as a match for a query word: itself, or a vocabulary synonym of it."""
+
+    def __init__(self, vocab: Vocabulary | None):
+        self.groups = [[_norm(t) for t in g] for g in (vocab.groups if vocab else [])]
+
+    def alternatives(self, word: str) -> list[list[str]]:
+        out = [[_stem(word)]]
+        for g in self.groups:
+            if word in g:
+                out += [[_stem(w) for w in t.split()] for t in g if t and t != word]
+        return out
+
+
+def _weight(word: str, terms: dict[str, int]) -> float:
+    """Rarer words say more about what is asked (a condition, a drug) than common ones (dose, pain)."""
+    return 1.0 / math.log(2.0 + terms.get(word, 0))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+FEATURES = tuple(WEIGHTS)
+
+
+@dataclass
+class UnitTable:
+    """The units of the passages being scored, their features (columns in FEATURES order) and texts."""
+
+    rows: list[tuple]
+    texts: list[str]
+    features: np.ndarray
+    cosine: np.ndarray
+    candidate: np.ndarray     # True for units of the answer candidates (the only ones that may answer)
+    top_coverage: float = 0.0  # share of the question's words (or their synonyms) in the first 3 candidates' units
+
+
+def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int], shown: list[int],
+               vocab: Vocabulary | None, terms: dict[str, int]) -> UnitTable:
+    """Every answerable unit of the candidate and shown passages with its named features."""
+    ids = list(dict.fromkeys(candidates + shown))
+    empty = UnitTable([], [], np.zeros((0, len(FEATURES)), "float32"), np.zeros(0, "float32"), np.zeros(0, bool))
+    if not ids or gen.unit_vectors is None:
+        return empty
+    ph = ",".join("?" * len(ids))
+    rows = gen.db.execute(f'SELECT unit_id, chunk_id, start, "end", role, advice, in_case, amount, imperative, '
+                          f'context, stems, pops FROM units WHERE chunk_id IN ({ph}) ORDER BY unit_id',
+                          ids).fetchall()
+    meta = {r[0]: (r[1], r[2], r[3]) for r in gen.db.execute(
+        f"SELECT c.chunk_id, c.text, d.title, d.doc_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id "
+        f"WHERE c.chunk_id IN ({ph})", ids).fetchall()}
+    words = list(dict.fromkeys(content_words(query)))
+    definitional = is_definition_question(query)
+    amount_q = bool(_AMOUNT_Q.search(query))
+    steps_q = bool(_STEPS_Q.search(query))
+    pops = population_mask(query)
+    expander = _expander(vocab)
+    alts = {w: expander.alternatives(w) for w in words}
+    singles = [frozenset(a[0] for a in alts[w] if len(a) == 1) for w in words]
+    multis = [[a for a in alts[w] if len(a) > 1] for w in words]
+    glossary = {cid: is_glossary_title(m[1]) for cid, m in meta.items()}
+    wsum = sum(_weight(w, terms) for w in words) or 1.0
+    rank_of = {cid: i for i, cid in enumerate(candidates)}
+    ncand = max(1, len(candidates) - 1)
+    passage = dict(zip(ids, (gen.vectors.reconstruct(ids) @ q).tolist()))
+    doc_rank = {d: i for i, d in enumerate(dict.fromkeys(meta[c][2] for c in candidates if c in meta))}
+    ndocs = max(1, len(doc_rank) - 1)
+    keep, texts, feats, bags = [], [], [], []
+    weights = [_weight(w, terms) for w in words]
+    for r in rows:
+        _, cid, s, e, role, advice, in_case, amount, imperative, context, stems, upops = r
+        if role not in ANSWERABLE:
+            continue
+        text = meta[cid][0][s:e]
+        if role != "row" and len(text.split()) < 4:
+            continue
+        bag = frozenset(stems.split())
+        hit = [not bag.isdisjoint(one) or any(all(x in bag for x in alt) for alt in many)
+               for one, many in zip(singles, multis)]
+        matched = sum(wt for wt, h in zip(weights, hit) if h)
+        is_def = role == "definition" or glossary[cid]
+        feats.append((0.0, matched / wsum, advice, in_case, float(amount and amount_q),
+                      float(imperative and steps_q), float(is_def and not definitional),
+                      float(bool(pops & upops)),
+                      1 - rank_of[cid] / ncand if cid in rank_of else 0.0, passage[cid],
+                      min(len(text.split()), 30) / 30,
+                      1 - doc_rank[meta[cid][2]] / ndocs if meta[cid][2] in doc_rank else 0.0, 0.0))
+        keep.append(r)
+        texts.append(text)
+        bags.append(hit)
+    if not keep:
+        return empty
+    # focus: the question's words weighted by how few candidate units contain them, so a word every unit of the
+    # passage shares (the topic) does not decide between them, and the word that singles one out does
+    n = len(keep)
+    present = np.asarray(bags, dtype="float32").reshape(n, len(words))
+    if words:
+        local = np.log((n + 1) / (1 + present.sum(0)))
+        focus = present @ local / max(float(local.sum()), 1e-6)
+    else:
+        focus = np.zeros(n, dtype="float32")
+    uid = np.fromiter((r[0] for r in keep), dtype="int64", count=len(keep))
+    cos = (np.asarray(gen.unit_vectors[uid], dtype="float32") @ q) / gen.unit_scale
+    f = np.asarray(feats, dtype="float32")
+    f[:, 0] = cos
+    f[:, FEATURES.index("focus")] = focus
+    cand = np.fromiter((r[1] in rank_of for r in keep), dtype=bool, count=len(keep))
+    top = set(candidates[:3])
+    in_top = np.fromiter((r[1] in top for r in keep), dtype=bool, count=n)
+    lettered = np.array([not any(ch.isdigit() for ch in w) for w in words], dtype=bool)
+    top_cov = float(present[in_top][:, lettered].max(0).mean()) if in_top.any() and lettered.any() else 0.0
+    return UnitTable(keep, texts, f, cos, cand, top_cov)
+
+
+def decide(query: str, qvec: np.ndarray, gen: Generation, candidates: list[int], shown: list[int],
+           vocab: Vocabulary | None, terms: dict[str, int], typed: str | None = None,
+           corrected: frozenset[str] = frozenset(), max_units: int = 3) -> AnswerDecision:
+    """Score the units of the candidate passages (and of the shown passages, for highlights only) and decide.
+
+    query is the query as searched; typed is what the user typed (when a misspelling was corrected) and
+    corrected the lower-cased words that were changed.
+    """
+    q = np.asarray(qvec, dtype="float32").reshape(-1)
+    words = list(dict.fromkeys(content_words(typed or query)))
+    words = [w for w in words if not any(ch.isdigit() for ch in w)]  # numbers are not vocabulary
+    coverage = sum(0.5 if w in corrected else 1.0 for w in words if w in corrected or known(w, terms)) / len(words) \
+        if words else 0.0
+    dense_top = float((gen.vectors.reconstruct(candidates[:5]) @ q).max()) if candidates else 0.0
+    table = unit_table(query, q, gen, candidates, shown, vocab, terms)
+    weights = np.asarray([WEIGHTS[f] for f in FEATURES], dtype="float32")
+    scores = table.features @ weights if len(table.rows) else np.zeros(0, "float32")
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    in_cands = [i for i in order if table.candidate[i]]
+    best = float(scores[in_cands[0]]) if in_cands else 0.0
+    best_cos = float(table.cosine[table.candidate].max()) if in_cands else 0.0
+    signals = {"coverage": round(coverage, 4), "dense_top": round(dense_top, 4), "best_cosine": round(best_cos, 4),
+               "best_score": round(best, 4), "top_coverage": round(table.top_coverage, 4)}
+    scope = _sigmoid(SCOPE["dense_top"] * dense_top + SCOPE["best_cosine"] * best_cos
+                     + SCOPE["coverage"] * coverage + SCOPE["top_coverage"] * table.top_coverage + SCOPE["bias"])
+    signals["scope"] = round(scope, 4)
+
+    chosen: list[ChosenUnit] = []
+    if scope >= SCOPE_MIN and best >= ANSWER_MIN:
+        seen_text: set[str] = set()
+        for i in in_cands:
+            if scores[i] < best - ANSWER_MARGIN or len(chosen) == max_units:
+                break
+            cid, s, e, role, context = table.rows[i][1:5] + (table.rows[i][9],)
+            if table.texts[i] in seen_text:
+                continue
+            seen_text.add(table.texts[i])
+            chosen.append(ChosenUnit(cid, s, e, role, context, round(float(scores[i]), 4)))
+    highlights: dict[int, list[tuple[int, int]]] = {}
+    for i in order:
+        cid, s, e = table.rows[i][1], table.rows[i][2], table.rows[i][3]
+        if scores[i] >= max(ANSWER_MIN, best - ANSWER_MARGIN) and len(highlights.get(cid, [])) < 2:
+            highlights.setdefault(cid, []).append((s, e))
+    for u in chosen:
+        spans = highlights.setdefault(u.chunk_id, [])
+        if (u.start, u.end) not in spans:
+            spans.append((u.start, u.end))
+    if scope < SCOPE_MIN:
+        status = "out_of_scope"
+    else:
+        status = "answered" if chosen else "no_direct_answer"
+    confidence = _sigmoid(CONFIDENCE["slope"] * best + CONFIDENCE["intercept"]) * scope
+    return AnswerDecision(status, round(float(confidence), 4), chosen, highlights, signals)
