@@ -25,7 +25,7 @@ from kb_settings import Settings
 
 from . import generation as gens
 from .catalog import Catalog
-from .embedder import Embedder, get_embedder
+from .embedder import Embedder, get_embedder, get_query_encoder
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, QueryError
 from .search import MODES, Retriever, diversify, extract_answer, load_hits
 from .types import DocumentRecord, FileOutcome, IngestReport, SearchFilters, SearchResult
@@ -66,6 +66,19 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         return get_embedder(self.settings.model, self.settings.torch_threads)
+
+    @property
+    def query_encoder(self):
+        """What encodes questions: the KB's ONNX export (no torch in the process) when present, else the embedder."""
+        return get_query_encoder(self.settings.model, self.home, self.settings.query_encoder,
+                                 self.settings.torch_threads)
+
+    def export_encoder(self) -> None:
+        """Export the model to ONNX under the KB home once (writers call it; it needs torch)."""
+        from .onnx_encoder import export_onnx
+
+        emb = self.embedder
+        export_onnx(emb.path, emb.fingerprint, self.home)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -120,7 +133,7 @@ class KnowledgeBase:
         k = max(1, min(int(k), 100))
         gen = self.generation()
         filters = filters or SearchFilters()
-        qvec = None if mode == "bm25" else self.embedder.encode_query(query)
+        qvec = None if mode == "bm25" else self.query_encoder.encode_query(query)
         retriever = Retriever(gen, self.vocabulary)
         cands = retriever.retrieve(query, qvec, max(k * 4, 50), filters, mode)
         cands = diversify(cands, gen, k, per_doc) if per_doc else cands[:k]
@@ -399,6 +412,7 @@ class KnowledgeBase:
             hnsw_threshold=self.settings.hnsw_threshold)
         name = gens.build(self.home, inp, progress)
         gens.prune(self.home, self.settings.keep_generations)
+        self.export_encoder()
         return name, embedded
 
     def _publish_if_changed(self, catalog: Catalog, progress: Progress | None, report: IngestReport | None = None) -> int:
@@ -413,6 +427,7 @@ class KnowledgeBase:
         if live is not None and live.get("catalog_version") == catalog.version and live.get("chunking") == self.chunk_params.to_dict():
             if report is not None:
                 report.generation = live["generation"]
+            self.export_encoder()  # a KB built before the ONNX query path gets its export here
             return 0
         if live is None and not catalog.doc_ids():
             return 0

@@ -194,7 +194,7 @@ def _warm_worker(worker: Any) -> None:
         return
     try:
         kb.generation()
-        kb.embedder.encode_query("warm up")
+        kb.query_encoder.encode_query("warm up")
     except Exception as exc:  # noqa: BLE001 - an empty or broken KB must not stop the worker; requests report it
         worker.log.warning("warm-up skipped: %s", exc.__class__.__name__)
 
