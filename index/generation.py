@@ -231,7 +231,7 @@ class Generation:
         self._local = threading.local()
 
     @classmethod
-    def load(cls, gen_dir: Path, expected_model: str | None = None) -> "Generation":
+    def load(cls, gen_dir: Path, expected_model: str | None = None, mmap: bool = True) -> "Generation":
         manifest = read_manifest(gen_dir)
         if expected_model and manifest["model"]["fingerprint"] != expected_model:
             raise ModelMismatch(
@@ -241,15 +241,16 @@ class Generation:
         files = manifest["files"]
         vpath = gen_dir / "vectors.faiss"
         try:
-            vbytes = vpath.read_bytes()
+            # hashed as a stream: the file lands in the page cache once, and the index below maps it from there
+            vsum = file_sha256(vpath)
         except OSError as exc:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss unreadable ({exc.strerror})") from exc
-        if hashlib.sha256(vbytes).hexdigest() != files["vectors.faiss"]["sha256"]:
+        if vsum != files["vectors.faiss"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss does not match its checksum")
         if file_sha256(gen_dir / "chunks.db") != files["chunks.db"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: chunks.db does not match its checksum")
         try:
-            vectors = VectorIndex.from_bytes(vbytes, files["vectors.faiss"]["kind"])
+            vectors = VectorIndex.load(vpath, files["vectors.faiss"]["kind"], mmap=mmap)
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
         return cls(gen_dir, manifest, vectors)
