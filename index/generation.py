@@ -15,7 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorruptIndex, KBEmpty, KBError, ModelMismatch
+from .keyword import build_impacts
 from .vectors import VectorIndex
+
+KEYWORD_WEIGHTS = (10.0, 1.0, 1.0)  # FTS5 bm25 column weights (title, section, body); the search uses the same
 
 FORMAT = "practice-partner-kb"
 FORMAT_VERSION = 1
@@ -182,6 +185,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
             progress("database", i + 1, len(inp.docs))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
+    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress)
     db.close()
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")
@@ -195,6 +199,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
         "model": inp.model, "chunking": inp.chunking,
         "counts": {"documents": len(inp.docs), "chunks": n_chunks},
         "catalog_version": inp.catalog_version,
+        "keyword_impacts": keyword_stats,
         "files": {
             "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
             "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
