@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
+
 import sqlite3
 import statistics
 import sys
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.generation import GEN_SCHEMA  # noqa: E402
-from index.search import Retriever, fts_query, query_terms  # noqa: E402
+from index.search import Retriever, fts_query  # noqa: E402
 from index.vocabulary import Vocabulary  # noqa: E402
 
 WORDS_PER_PASSAGE = 180
@@ -67,3 +67,76 @@ def questions(data: Path) -> list[str]:
     with open(ROOT / "corpus" / "eval" / "questions.jsonl", encoding="utf-8") as fh:
         qs += [json.loads(l)["text"] for l in fh if l.strip()]
     return qs
+
+
+def plain(db: sqlite3.Connection, match: str, n: int, weights=Retriever.weights) -> list[tuple[int, float]]:
+    """The keyword query as the product ran it before: FTS5 scores every matching row with bm25()."""
+    w = ", ".join(str(x) for x in weights)
+    return db.execute(f"SELECT rowid, -bm25(chunks_fts, {w}) FROM chunks_fts WHERE chunks_fts MATCH ? "
+                      f"ORDER BY bm25(chunks_fts, {w}) LIMIT ?", (match, n)).fetchall()
+
+
+def pct(values: list[float]) -> dict:
+    v = sorted(values)
+    return {"p50": round(1000 * statistics.median(v), 2), "p95": round(1000 * v[int(0.95 * (len(v) - 1))], 2),
+            "mean": round(1000 * sum(v) / len(v), 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from index.keyword import build_impacts, keyword_search
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", type=int, default=100000, help="chunks (passages, replicated as needed)")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--db", type=Path, default=Path("/tmp/pp-keyword-leg.db"), help="scratch database")
+    ap.add_argument("--queries", type=int, default=400, help="questions timed (a fixed random sample)")
+    ap.add_argument("--depth", type=int, default=200, help="results per query (the product's leg depth)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    out: dict = {"size": args.size, "machine": {"loadavg_at_start": [round(x, 2) for x in __import__("os").getloadavg()]}}
+    args.db.unlink(missing_ok=True)
+    t = time.perf_counter()
+    build(args.db, args.data, args.size)
+    out["fts5_build_s"] = round(time.perf_counter() - t, 1)
+    out["fts5_mb"] = round(args.db.stat().st_size / 2**20, 1)
+    db = sqlite3.connect(str(args.db), isolation_level=None)
+    t = time.perf_counter()
+    out["impacts"] = build_impacts(db, Retriever.weights)
+    out["impacts_build_s"] = round(time.perf_counter() - t, 1)
+    db.close()
+    out["with_impacts_mb"] = round(args.db.stat().st_size / 2**20, 1)
+    db = sqlite3.connect(f"file:{args.db}?mode=ro&immutable=1", uri=True)
+    vocab = Vocabulary.load(None)
+    import random
+
+    qs = questions(args.data)
+    qs = random.Random(1).sample(qs, min(args.queries, len(qs)))
+    times: dict[str, list[float]] = {"fts5_bm25": [], "impacts": []}
+    same = 0
+    for q in qs:
+        match = fts_query(q, vocab)
+        if not match:
+            continue
+        t = time.perf_counter()
+        a = plain(db, match, args.depth)
+        times["fts5_bm25"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        b = keyword_search(db, match.split(" OR "), args.depth, Retriever.weights, args.size)
+        times["impacts"].append(time.perf_counter() - t)
+        same += [round(s, 6) for _, s in a[:10]] == [round(s, 6) for _, s in b[:10]]
+    out["queries"] = len(times["impacts"])
+    out["ms"] = {k: pct(v) for k, v in times.items()}
+    out["top10_scores_identical"] = same
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{args.size} chunks: FTS5 {out['fts5_mb']} MB, with precomputed terms {out['with_impacts_mb']} MB "
+              f"({out['impacts']['terms']} terms, {out['impacts']['postings']} postings, {out['impacts_build_s']} s)")
+        for k, v in out["ms"].items():
+            print(f"  {k:10} p50 {v['p50']} ms  p95 {v['p95']} ms")
+        print(f"  top-10 identical on {same}/{out['queries']} questions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
