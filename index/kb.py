@@ -78,7 +78,11 @@ class KnowledgeBase:
         from .onnx_encoder import export_onnx
 
         emb = self.embedder
-        export_onnx(emb.path, emb.fingerprint, self.home)
+        try:
+            export_onnx(emb.path, emb.fingerprint, self.home)
+        except Exception as exc:  # noqa: BLE001 - the generation is published; queries fall back to torch
+            log.warning("could not export the model to ONNX under %s (%s: %s); queries will use torch",
+                        self.home, exc.__class__.__name__, exc)
 
     @property
     def vocabulary(self) -> Vocabulary:
