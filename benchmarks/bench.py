@@ -485,10 +485,23 @@ def bench_agreement(kb) -> dict:
         "SELECT d.title, c.text FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.chunk_id")]
     stored = gen.vectors.reconstruct(list(range(len(texts))))
     q = kb.query_encoder
+    t = time.perf_counter()
     cos = (q.encode(texts) * stored).sum(1)
-    return {"chunks": len(texts), "document_encoder": kb.embedder.backend, "query_encoder": q.backend,
-            "cosine_mean": round(float(cos.mean()), 5), "cosine_min": round(float(cos.min()), 5),
-            "cosine_p01": round(float(np.percentile(cos, 1)), 5)}
+    out = {"chunks": len(texts), "document_encoder": kb.embedder.backend, "query_encoder": q.backend,
+           "cosine_mean": round(float(cos.mean()), 5), "cosine_min": round(float(cos.min()), 5),
+           "cosine_p01": round(float(np.percentile(cos, 1)), 5),
+           "batch_chunks_per_s": {q.backend: round(len(texts) / (time.perf_counter() - t), 2)}}
+    # ingest could encode documents with ONNX fp32 (the same vectors as torch): its batch speed, for the choice
+    from index.embedder import get_query_encoder
+
+    try:
+        fp32 = get_query_encoder(kb.settings.model, kb.home, "onnx-fp32", kb.settings.torch_threads)
+        t = time.perf_counter()
+        fp32.encode(texts)
+        out["batch_chunks_per_s"]["onnx-fp32"] = round(len(texts) / (time.perf_counter() - t), 2)
+    except Exception as exc:  # noqa: BLE001
+        log(f"agreement: onnx-fp32 unavailable ({exc})")
+    return out
 
 
 def server_times(log_path: Path, offset: int) -> list[float]:
@@ -623,7 +636,9 @@ def print_human(res: dict) -> None:
     ag = res.get("agreement")
     if ag:
         print(f"document ({ag['document_encoder']}) vs query ({ag['query_encoder']}) encoder on {ag['chunks']} corpus "
-              f"chunks: cosine mean {ag['cosine_mean']}, min {ag['cosine_min']}")
+              f"chunks: cosine mean {ag['cosine_mean']}, min {ag['cosine_min']}; batch chunks/s "
+              + ", ".join(f"{k} {v}" for k, v in ag["batch_chunks_per_s"].items())
+              + (f", torch (bare encode at ingest) {ing['bare_encode_chunks_per_s']}" if ing else ""))
     for s in res["sizes"]:
         ld = s.get("load")
         if ld:
