@@ -79,7 +79,9 @@ class KnowledgeBase:
 
         emb = self.embedder
         try:
-            export_onnx(emb.path, emb.fingerprint, self.home)
+            cache = self.settings.onnx_cache
+            export_onnx(emb.path, emb.fingerprint, self.home,
+                        cache=None if cache.strip().lower() in ("", "off") else Path(cache).expanduser())
         except Exception as exc:  # noqa: BLE001 - the generation is published; queries fall back to torch
             log.warning("could not export the model to ONNX under %s (%s: %s); queries will use torch",
                         self.home, exc.__class__.__name__, exc)

@@ -75,35 +75,63 @@ def read_onnx_manifest(directory: Path, fingerprint: str, verify: bool = True) -
     return manifest
 
 
-def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool = True) -> Path:
+def _valid(directory: Path, fingerprint: str) -> bool:
+    return read_onnx_manifest(directory, fingerprint, verify=False) is not None
+
+
+def _publish_dir(tmp: Path, dest: Path, fingerprint: str) -> None:
+    """Rename a complete directory into place; a concurrent writer that got there first wins."""
+    if dest.exists() and not _valid(dest, fingerprint):
+        shutil.rmtree(dest, ignore_errors=True)  # an older, incomplete or damaged export
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _valid(dest, fingerprint):
+            raise
+
+
+def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool = True,
+                cache: Path | None = None) -> Path:
     """Export the transformer to ONNX (and an int8 copy) under the KB home, once; returns the directory.
 
-    Needs torch and transformers (the writer has them); published by renaming a complete temporary directory,
-    so a reader never sees half an export.
+    Needs torch and transformers (the writer has them). With `cache` (KB_ONNX_CACHE), the export is made once per
+    machine there and linked (or copied) into each KB home. Everything is published by renaming a complete
+    temporary directory, so a reader never sees half an export.
     """
     dest = onnx_dir(home, fingerprint)
-    if read_onnx_manifest(dest, fingerprint, verify=False) is not None:
+    if _valid(dest, fingerprint):
         return dest
+    source = _EXPORTED.get(fingerprint)
+    if (source is None or not _valid(source, fingerprint)) and cache is not None:
+        source = Path(cache).expanduser() / fingerprint
+        if not _valid(source, fingerprint):
+            source.parent.mkdir(parents=True, exist_ok=True)
+            _export_into(model_path, fingerprint, source, quantize)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".tmp-{fingerprint}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    earlier = _EXPORTED.get(fingerprint)
-    if earlier is not None and read_onnx_manifest(earlier, fingerprint) is not None:
-        # this process exported the same model for another KB home: link (or copy) those files instead
+    if source is not None and read_onnx_manifest(source, fingerprint) is not None:
+        tmp = dest.parent / f".tmp-{fingerprint}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
         try:
-            for f in os.listdir(earlier):
+            for f in os.listdir(source):
                 try:
-                    os.link(earlier / f, tmp / f)
+                    os.link(source / f, tmp / f)
                 except OSError:
-                    shutil.copy2(earlier / f, tmp / f)
-            if dest.exists():
-                shutil.rmtree(dest, ignore_errors=True)
-            os.replace(tmp, dest)
+                    shutil.copy2(source / f, tmp / f)
+            _publish_dir(tmp, dest, fingerprint)
             return dest
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir()
+    _export_into(model_path, fingerprint, dest, quantize)
+    return dest
+
+
+def _export_into(model_path: Path, fingerprint: str, dest: Path, quantize: bool) -> None:
+    """The export itself, into a temporary sibling of `dest` renamed into place when complete."""
+    tmp = dest.parent / f".tmp-{fingerprint}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
     try:
         started = time.time()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -156,14 +184,11 @@ def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool =
             fd = os.open(str(tmp / f), os.O_RDONLY)
             os.fsync(fd)
             os.close(fd)
-        if dest.exists():  # an older, incomplete or damaged export
-            shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
+        _publish_dir(tmp, dest, fingerprint)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _EXPORTED[fingerprint] = dest
-    return dest
 
 
 class OnnxEncoder:
