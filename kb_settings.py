@@ -24,7 +24,9 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_LOG_QUERIES", "0", "1: log query text (off by default for privacy)."),
     ("KB_EVAL_CACHE", "~/.cache/practice-partner/eval", "Where `kb eval` keeps the knowledge bases it builds."),
     ("KB_SEARCH_RATE_LIMIT", "120/minute", "Searches per client address (web page and API); 'off' disables."),
-    ("KB_TORCH_THREADS", "1", "Threads torch uses to encode (1 suits concurrent single queries on 2 cores)."),
+    ("KB_TORCH_THREADS", "1", "Threads the encoder (torch or ONNX Runtime) uses (1 suits concurrent queries on 2 cores)."),
+    ("KB_ONNX_CACHE", "~/.cache/practice-partner/onnx", "Where the model's ONNX export is made once per machine and linked into each KB home; 'off' exports into every KB home."),
+    ("KB_QUERY_ENCODER", "auto", "Query encoder: auto (the KB's ONNX int8 export when present, else torch), onnx-int8, onnx-fp32, torch."),
     ("KB_WORKERS", "2", "Web server worker processes for `kb serve` (2 measured best on 2 cores)."),
     ("KB_THREADS", "2", "Threads per worker process for `kb serve`."),
     ("KB_BEHIND_TLS", "0", "1: the app is served over HTTPS (a TLS proxy): session cookies are marked Secure."),
@@ -60,6 +62,8 @@ class Settings:
     eval_cache: Path = Path("~/.cache/practice-partner/eval")
     search_rate_limit: str = "120/minute"
     torch_threads: int = 1
+    query_encoder: str = "auto"
+    onnx_cache: str = "~/.cache/practice-partner/onnx"
     workers: int = 2
     threads: int = 2
     behind_tls: bool = False
@@ -89,6 +93,8 @@ class Settings:
             eval_cache=Path(_env("KB_EVAL_CACHE", "~/.cache/practice-partner/eval")).expanduser(),
             search_rate_limit=_env("KB_SEARCH_RATE_LIMIT", "120/minute"),
             torch_threads=int(_env("KB_TORCH_THREADS", "1")),
+            query_encoder=_env("KB_QUERY_ENCODER", "auto"),
+            onnx_cache=_env("KB_ONNX_CACHE", "~/.cache/practice-partner/onnx"),
             workers=int(_env("KB_WORKERS", "2")),
             threads=int(_env("KB_THREADS", "2")),
             behind_tls=_env("KB_BEHIND_TLS", "0") == "1",

@@ -271,7 +271,7 @@ def plain_fts_query(q: str) -> str:
 
 
 def time_floor(kb, gen, q: str) -> dict:
-    emb = kb.embedder
+    emb = kb.query_encoder
     t0 = time.perf_counter()
     qvec = emb.encode_query(q)
     t1 = time.perf_counter()
@@ -294,7 +294,7 @@ def time_breakdown(kb, q: str) -> dict:
     marks = [time.perf_counter()]
     gen = kb.generation()
     marks.append(time.perf_counter())
-    qvec = kb.embedder.encode_query(q)
+    qvec = kb.query_encoder.encode_query(q)
     marks.append(time.perf_counter())
     r = Retriever(gen, kb.vocabulary)
     filters = SearchFilters()
@@ -325,7 +325,7 @@ def time_breakdown(kb, q: str) -> dict:
 
 
 def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: int, noise: float,
-               skip_http: bool, hnsw_threshold: int) -> dict:
+               skip_http: bool, hnsw_threshold: int, load_seconds: float = 0.0, users: int = 20) -> dict:
     from index.kb import KnowledgeBase
     from kb_settings import Settings
 
@@ -333,6 +333,8 @@ def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: 
     out = build_synthetic(base, home, n, noise, hnsw_threshold)
     vecs = out.pop("_vectors")
     kb = KnowledgeBase(Settings.from_env(home=home, hnsw_threshold=hnsw_threshold))
+    kb.export_encoder()  # what a real build leaves beside the generation: the ONNX query encoder
+    out["query_encoder"] = kb.query_encoder.backend
     t0 = time.perf_counter()
     gen = kb.generation()
     out["load_s"] = round(time.perf_counter() - t0, 3)
@@ -344,6 +346,7 @@ def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: 
         server = loadmod.start_server(home, workers=1, log_dir=home,
                                       env={"KB_HNSW_THRESHOLD": str(hnsw_threshold)})
         out["server_ready_s"] = round(time.perf_counter() - t0, 3)
+        out["healthz_s"] = server.healthz_s
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
 
     def http_once(q: str) -> float:
@@ -399,6 +402,8 @@ def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: 
             conn.close()
         if server:
             server.stop()
+    if not skip_http and load_seconds > 0:
+        out["load"] = bench_load(home, hnsw_threshold, questions, load_seconds, users)
     out["floor_ms"] = pct(floor)
     try:
         import torch
@@ -428,6 +433,101 @@ def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: 
         out["synthetic_hnsw_recall_at_10"]["note"] = (
             "informative only: each real chunk has ~N/311 noisy copies at nearly equal distance from a query, so "
             "the exact top-10 is a near-tie; the target is hnsw_recall_at_10_real")
+    return out
+
+
+def bench_load(home: Path, hnsw_threshold: int, questions: list[str], seconds: float, users: int) -> dict:
+    """`kb serve` with 2 workers x 2 threads (the default): time to /healthz, memory per worker (RSS, and the
+    private part a second worker adds), and closed-loop throughput with `users` concurrent clients."""
+    import threading
+
+    log(f"load: 2 workers, {users} users, {seconds:.0f} s")
+    server = loadmod.start_server(home, workers=2, threads=2, log_dir=home,
+                                  env={"KB_HNSW_THRESHOLD": str(hnsw_threshold)})
+    try:
+        out = {"workers": 2, "threads": 2, "users": users, "healthz_s": server.healthz_s,
+               "memory_idle": server.memory()}
+        stop = threading.Event()
+        holder: dict = {}
+        th = threading.Thread(target=lambda: holder.setdefault(
+            "records", loadmod.run_threads(server.base, questions, users, stop)), daemon=True)
+        t0 = time.perf_counter()
+        th.start()
+        time.sleep(seconds)
+        stop.set()
+        th.join()
+        wall = time.perf_counter() - t0
+        out["memory_loaded"] = server.memory()
+    finally:
+        server.stop()
+    records = holder.get("records", [])
+    ok = [r.latency_ms for r in records if r.status == 200 and not r.error]
+    out.update({"requests": len(records), "errors": len(records) - len(ok),
+                "throughput_rps": round(len(records) / wall, 2), "latency_ms": pct(ok)})
+    uss = [w["uss_mb"] for w in out["memory_loaded"]["workers"] if w.get("uss_mb") is not None]
+    # shared pages (mapped vectors, the model file, libraries) are counted once for all workers: what another
+    # worker adds is its private memory
+    out["second_worker_adds_mb"] = min(uss) if len(uss) >= 2 else None
+    return out
+
+
+def bench_encoders(kb, questions: list[str], rounds: int = 3) -> dict:
+    """Query encoding alone, each available encoder on the same questions, interleaved; cosine to torch."""
+    from index.embedder import get_query_encoder
+
+    encs = {"torch": kb.embedder}
+    for choice in ("onnx-fp32", "onnx-int8"):
+        try:
+            encs[choice] = get_query_encoder(kb.settings.model, kb.home, choice, kb.settings.torch_threads)
+        except Exception as exc:  # noqa: BLE001 - no export: reported, not fatal
+            log(f"encoders: {choice} unavailable ({exc})")
+    for e in encs.values():
+        e.encode_query("warm up")
+    times: dict[str, list[float]] = {k: [] for k in encs}
+    vecs: dict[str, list] = {k: [] for k in encs}
+    for r in range(rounds):
+        for q in questions:
+            for name, e in encs.items():
+                t = time.perf_counter()
+                v = e.encode_query(q)
+                times[name].append((time.perf_counter() - t) * 1e3)
+                if r == 0:
+                    vecs[name].append(v.reshape(-1))
+    ref = np.vstack(vecs["torch"])
+    out = {}
+    for name in encs:
+        m = np.vstack(vecs[name])
+        cos = (m * ref).sum(1)
+        out[name] = {"ms": pct(times[name]), "cosine_to_torch_mean": round(float(cos.mean()), 5),
+                     "cosine_to_torch_min": round(float(cos.min()), 5)}
+    return out
+
+
+def bench_agreement(kb) -> dict:
+    """Cosine between the document encoder (what built the index) and the query encoder on every corpus chunk."""
+    from index.kb import embed_input
+
+    gen = kb.generation()
+    texts = [embed_input(t, x) for t, x in gen.db.execute(
+        "SELECT d.title, c.text FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.chunk_id")]
+    stored = gen.vectors.reconstruct(list(range(len(texts))))
+    q = kb.query_encoder
+    t = time.perf_counter()
+    cos = (q.encode(texts) * stored).sum(1)
+    out = {"chunks": len(texts), "document_encoder": kb.embedder.backend, "query_encoder": q.backend,
+           "cosine_mean": round(float(cos.mean()), 5), "cosine_min": round(float(cos.min()), 5),
+           "cosine_p01": round(float(np.percentile(cos, 1)), 5),
+           "batch_chunks_per_s": {q.backend: round(len(texts) / (time.perf_counter() - t), 2)}}
+    # ingest could encode documents with ONNX fp32 (the same vectors as torch): its batch speed, for the choice
+    from index.embedder import get_query_encoder
+
+    try:
+        fp32 = get_query_encoder(kb.settings.model, kb.home, "onnx-fp32", kb.settings.torch_threads)
+        t = time.perf_counter()
+        fp32.encode(texts)
+        out["batch_chunks_per_s"]["onnx-fp32"] = round(len(texts) / (time.perf_counter() - t), 2)
+    except Exception as exc:  # noqa: BLE001
+        log(f"agreement: onnx-fp32 unavailable ({exc})")
     return out
 
 
@@ -557,6 +657,23 @@ def print_human(res: dict) -> None:
         if s.get("server_app_ms", {}).get("n"):
             print(f"        inside the server (gunicorn access log, whole ms): p50 {s['server_app_ms']['p50']} "
                   f"p95 {s['server_app_ms']['p95']}")
+    for name, e in (res.get("encoders") or {}).items():
+        print(f"query encoding {name:9}: p50 {e['ms']['p50']:.2f} ms, p95 {e['ms']['p95']:.2f} ms; cosine to torch "
+              f"mean {e['cosine_to_torch_mean']}, min {e['cosine_to_torch_min']}")
+    ag = res.get("agreement")
+    if ag:
+        print(f"document ({ag['document_encoder']}) vs query ({ag['query_encoder']}) encoder on {ag['chunks']} corpus "
+              f"chunks: cosine mean {ag['cosine_mean']}, min {ag['cosine_min']}; batch chunks/s "
+              + ", ".join(f"{k} {v}" for k, v in ag["batch_chunks_per_s"].items())
+              + (f", torch (bare encode at ingest) {ing['bare_encode_chunks_per_s']}" if ing else ""))
+    for s in res["sizes"]:
+        ld = s.get("load")
+        if ld:
+            rss = ", ".join(f"{w['rss_mb']}/{w['uss_mb']}" for w in ld["memory_loaded"]["workers"])
+            print(f"{s['chunks']:>7} chunks, 2 workers x 2 threads, {ld['users']} users: {ld['throughput_rps']} req/s, "
+                  f"{ld['errors']} errors, p50 {ld['latency_ms'].get('p50')} ms, p95 {ld['latency_ms'].get('p95')} ms; "
+                  f"worker RSS/private MB {rss}; a second worker adds {ld['second_worker_adds_mb']} MB; "
+                  f"/healthz after {ld['healthz_s']} s")
     rec = res.get("recall")
     if rec:
         print(f"HNSW recall@10 vs exact (real embeddings, {rec['vectors']} vectors, {rec['queries']} queries): "
@@ -576,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, help="scratch directory (default: a temporary one, removed afterwards)")
     ap.add_argument("--skip-http", action="store_true", help="no `kb serve` measurements")
     ap.add_argument("--skip-recall", action="store_true", help="no recall measurement")
+    ap.add_argument("--load-seconds", type=float, default=20.0,
+                    help="per size: seconds of 20-user load on 2 workers (throughput, memory); 0 skips")
+    ap.add_argument("--users", type=int, default=20, help="concurrent users of the load phase")
     ap.add_argument("--noise", type=float, default=0.025, help="sigma of the noise added to synthetic vectors")
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -603,12 +723,15 @@ def main(argv: list[str] | None = None) -> int:
         log("ingest: corpus/ into a fresh KB")
         result["ingest"], kb = bench_ingest(ingest_home, args.corpus)
         base = Base(kb)
+        log("encoders: query encoding with torch, ONNX fp32 and ONNX int8; document/query agreement")
+        result["encoders"] = bench_encoders(kb, questions)
+        result["agreement"] = bench_agreement(kb)
         for n in sizes:
             home = scratch / f"size-{n}"
             shutil.rmtree(home, ignore_errors=True)
             home.mkdir(parents=True)
             result["sizes"].append(bench_size(base, home, n, questions, n_queries, args.noise, args.skip_http,
-                                              settings.hnsw_threshold))
+                                              settings.hnsw_threshold, args.load_seconds, args.users))
             if not args.home:
                 shutil.rmtree(home, ignore_errors=True)
         if not args.skip_recall:

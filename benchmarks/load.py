@@ -85,7 +85,8 @@ def _children(pid: int) -> list[int]:
 
 
 def proc_memory_mb(pid: int) -> dict:
-    """VmRSS and VmHWM (peak RSS) of a process, in MiB, from /proc/PID/status."""
+    """VmRSS and VmHWM (peak RSS) of a process, in MiB, from /proc/PID/status; PSS and private (USS) memory from
+    /proc/PID/smaps_rollup: pages shared with other workers (the mapped vectors) count in RSS but not in USS."""
     out = {}
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -93,9 +94,17 @@ def proc_memory_mb(pid: int) -> dict:
                 key, _, rest = line.partition(":")
                 if key in ("VmRSS", "VmHWM"):
                     out[key] = round(int(rest.split()[0]) / 1024, 1)
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                key, _, rest = line.partition(":")
+                if key in ("Pss", "Private_Clean", "Private_Dirty", "Rss"):
+                    out[key] = int(rest.split()[0]) / 1024
     except OSError:
         pass
-    return {"pid": pid, "rss_mb": out.get("VmRSS"), "peak_rss_mb": out.get("VmHWM")}
+    uss = out.get("Private_Clean", 0) + out.get("Private_Dirty", 0) if "Private_Dirty" in out else None
+    return {"pid": pid, "rss_mb": out.get("VmRSS"), "peak_rss_mb": out.get("VmHWM"),
+            "pss_mb": round(out["Pss"], 1) if "Pss" in out else None,
+            "uss_mb": round(uss, 1) if uss is not None else None}
 
 
 @dataclass
@@ -105,6 +114,7 @@ class Server:
     home: Path
     log_path: Path
     _log: object = None
+    healthz_s: float | None = None
 
     @property
     def base(self) -> str:
@@ -171,7 +181,8 @@ def start_server(home: Path, workers: int = 1, threads: int | None = None, port:
     proc = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT),
                             start_new_session=True)
     server = Server(proc, port, Path(home), log_path, log)
-    deadline = time.monotonic() + ready_timeout
+    started = time.monotonic()
+    deadline = started + ready_timeout
     try:
         while True:
             if proc.poll() is not None:
@@ -179,6 +190,7 @@ def start_server(home: Path, workers: int = 1, threads: int | None = None, port:
             try:
                 status, _, _ = http_get(server.base, "/healthz", timeout=10)
                 if status == 200:
+                    server.healthz_s = round(time.monotonic() - started, 3)  # command start to first 200
                     break
             except OSError:
                 pass

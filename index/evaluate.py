@@ -88,12 +88,12 @@ def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, 
     gen = kb.generation()
     retriever = Retriever(gen, kb.vocabulary, fusion)
     doc_of = dict(gen.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall())
-    kb.embedder.encode_query("warm up")  # model load is not query latency
+    kb.query_encoder.encode_query("warm up")  # model load is not query latency
     run_dict: dict[str, dict[str, float]] = {}
     latencies = []
     for i, (qid, text) in enumerate(es.queries.items()):
         t0 = time.perf_counter()
-        qvec = None if mode == "bm25" else kb.embedder.encode_query(text)
+        qvec = None if mode == "bm25" else kb.query_encoder.encode_query(text)
         cands = retriever.retrieve(text, qvec, depth * 3, SearchFilters(), mode)
         latencies.append(time.perf_counter() - t0)
         docs: dict[str, float] = {}

@@ -20,7 +20,10 @@ import numpy as np
 from ingest.models import sections_from_json
 
 from .errors import CorruptIndex, KBEmpty, KBError, ModelMismatch
+from .keyword import build_impacts
 from .vectors import VectorIndex
+
+KEYWORD_WEIGHTS = (10.0, 1.0, 1.0)  # FTS5 bm25 column weights (title, section, body); the search uses the same
 
 FORMAT = "practice-partner-kb"
 FORMAT_VERSION = 2  # 2: typed blocks, chunk kinds and indexed text, original-file records
@@ -295,6 +298,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
+    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress)
     db.close()
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")
@@ -314,6 +318,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
         "model": inp.model, "chunking": inp.chunking,
         "counts": {"documents": len(inp.docs), "chunks": n_chunks, "units": len(inp.units)},
         "catalog_version": inp.catalog_version,
+        "keyword_impacts": keyword_stats,
         "files": files,
     }
     mbytes = json.dumps(manifest, indent=2).encode()
@@ -428,7 +433,7 @@ class Generation:
         return None
 
     @classmethod
-    def load(cls, gen_dir: Path, expected_model: str | None = None) -> "Generation":
+    def load(cls, gen_dir: Path, expected_model: str | None = None, mmap: bool = True) -> "Generation":
         manifest = read_manifest(gen_dir)
         if expected_model and manifest["model"]["fingerprint"] != expected_model:
             raise ModelMismatch(
@@ -438,10 +443,11 @@ class Generation:
         files = manifest["files"]
         vpath = gen_dir / "vectors.faiss"
         try:
-            vbytes = vpath.read_bytes()
+            # hashed as a stream: the file lands in the page cache once, and the index below maps it from there
+            vsum = file_sha256(vpath)
         except OSError as exc:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss unreadable ({exc.strerror})") from exc
-        if hashlib.sha256(vbytes).hexdigest() != files["vectors.faiss"]["sha256"]:
+        if vsum != files["vectors.faiss"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss does not match its checksum")
         try:
             dbytes = (gen_dir / "chunks.db").read_bytes()
@@ -450,7 +456,7 @@ class Generation:
         if hashlib.sha256(dbytes).hexdigest() != files["chunks.db"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: chunks.db does not match its checksum")
         try:
-            vectors = VectorIndex.from_bytes(vbytes, files["vectors.faiss"]["kind"])
+            vectors = VectorIndex.load(vpath, files["vectors.faiss"]["kind"], mmap=mmap)
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
         del vbytes

@@ -27,7 +27,7 @@ from kb_settings import Settings
 from . import generation as gens
 from . import originals
 from .catalog import Catalog
-from .embedder import Embedder, get_embedder
+from .embedder import Embedder, get_embedder, get_query_encoder
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked, ModelMismatch, QueryError
 from .search import MODES, Retriever, demote_glossary, diversify, load_hits, table_cells
 from .types import AnswerUnit, DocumentRecord, FileOutcome, IngestReport, SearchFilters, SearchResult
@@ -80,6 +80,25 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         return get_embedder(self.settings.model, self.settings.torch_threads)
+
+    @property
+    def query_encoder(self):
+        """What encodes questions: the KB's ONNX export (no torch in the process) when present, else the embedder."""
+        return get_query_encoder(self.settings.model, self.home, self.settings.query_encoder,
+                                 self.settings.torch_threads)
+
+    def export_encoder(self) -> None:
+        """Export the model to ONNX under the KB home once (writers call it; it needs torch)."""
+        from .onnx_encoder import export_onnx
+
+        emb = self.embedder
+        try:
+            cache = self.settings.onnx_cache
+            export_onnx(emb.path, emb.fingerprint, self.home,
+                        cache=None if cache.strip().lower() in ("", "off") else Path(cache).expanduser())
+        except Exception as exc:  # noqa: BLE001 - the generation is published; queries fall back to torch
+            log.warning("could not export the model to ONNX under %s (%s: %s); queries will use torch",
+                        self.home, exc.__class__.__name__, exc)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -203,7 +222,7 @@ class KnowledgeBase:
             fix = self.speller(gen).correct(query)
             if fix.changes:
                 searched, corrections = fix.query, [list(c) for c in fix.changes]
-        qvec = None if mode == "bm25" else self.embedder.encode_query(searched)
+        qvec = None if mode == "bm25" else self.query_encoder.encode_query(searched)
         retriever = Retriever(gen, self.vocabulary)
         cands = retriever.retrieve(searched, qvec, max(k * 4, 50), filters, mode)
         shown = diversify(cands, gen, k + 10, per_doc) if per_doc else cands[:k + 10]
@@ -222,7 +241,7 @@ class KnowledgeBase:
         from .answer import answer_candidates, decide
 
         if qvec is None:
-            qvec = self.embedder.encode_query(query)
+            qvec = self.query_encoder.encode_query(query)
         decision = decide(query, qvec, gen, answer_candidates(cands, gen), [h.chunk_id for h in result.hits],
                           self.vocabulary, self.terms(gen), typed=result.query,
                           corrected=frozenset(a.lower() for a, _ in result.corrections))
@@ -664,6 +683,7 @@ class KnowledgeBase:
         gens._crash_point("before-build")
         name = gens.build(self.home, inp, progress)
         gens.prune(self.home, self.settings.keep_generations)
+        self.export_encoder()
         return name, embedded
 
     def _publish_if_changed(self, catalog: Catalog, progress: Progress | None, report: IngestReport | None = None) -> int:
@@ -678,6 +698,7 @@ class KnowledgeBase:
         if live is not None and live.get("catalog_version") == catalog.version and live.get("chunking") == self.chunk_params.to_dict():
             if report is not None:
                 report.generation = live["generation"]
+            self.export_encoder()  # a KB built before the ONNX query path gets its export here
             return 0
         if live is None and not catalog.doc_ids():
             return 0

@@ -11,7 +11,8 @@ import numpy as np
 from ingest.models import CELL_SEP
 from ingest.sentences import sentence_spans
 
-from .generation import Generation
+from .generation import KEYWORD_WEIGHTS, Generation
+from .keyword import has_impacts, keyword_search
 from .types import Hit, SearchFilters
 from .vocabulary import Vocabulary
 
@@ -72,6 +73,14 @@ def _filter_sql(f: SearchFilters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "1"), params
 
 
+def _has_impacts(gen: Generation) -> bool:
+    """Whether the generation stores precomputed keyword contributions (older ones do not), asked once."""
+    flag = gen.__dict__.get("_kw_impacts")
+    if flag is None:
+        flag = gen.__dict__["_kw_impacts"] = has_impacts(gen.db)
+    return flag
+
+
 def minmax(leg: list[tuple[int, float]]) -> dict[int, float]:
     """Scores of one leg mapped onto [0, 1] over its own candidates (all equal: 1)."""
     if not leg:
@@ -96,7 +105,7 @@ class Retriever:
     alpha = 0.5                   # dense weight in the convex mix
     prf_passages = 3              # feedback passages from the first fusion
     prf_query_weight = 0.6        # weight of the original query vector in Rocchio
-    weights = (10.0, 1.0, 1.0)    # FTS5 bm25 column weights: title, section, body
+    weights = KEYWORD_WEIGHTS     # FTS5 bm25 column weights: title, section, body
 
     FUSIONS = ("convex-prf", "convex", "rrf")
     rrf_k = 60
@@ -111,10 +120,13 @@ class Retriever:
     def allowed_ids(self, filters: SearchFilters) -> np.ndarray | None:
         if not filters.active:
             return None
-        where, params = _filter_sql(filters)
-        rows = self.gen.db.execute(
-            f"SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where}", params).fetchall()
-        return np.array([r[0] for r in rows], dtype="int64")
+        key = repr(filters)
+        if getattr(self, "_allowed", (None,))[0] != key:  # both legs ask: one query per search
+            where, params = _filter_sql(filters)
+            rows = self.gen.db.execute(
+                f"SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where}", params).fetchall()
+            self._allowed = (key, np.array([r[0] for r in rows], dtype="int64"))
+        return self._allowed[1]
 
     def keyword(self, query: str, n: int, filters: SearchFilters) -> list[tuple[int, float]]:
         match = fts_query(query, self.vocab)
@@ -123,6 +135,12 @@ class Retriever:
         where, params = _filter_sql(filters)
         restrict = "" if not filters.active else (
             f" AND rowid IN (SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where})")
+        if self.weights == KEYWORD_WEIGHTS and _has_impacts(self.gen):  # frequent terms precomputed at build (index/keyword.py): same ranking, faster
+            try:
+                return keyword_search(self.gen.db, match.split(" OR "), n, self.weights, self.gen.counts["chunks"],
+                                      restrict, params if filters.active else [], self.allowed_ids(filters))
+            except sqlite3.OperationalError:
+                return []
         wt, ws, wb = self.weights
         sql = (f"SELECT rowid, -bm25(chunks_fts, {wt}, {ws}, {wb}) AS s FROM chunks_fts "
                f"WHERE chunks_fts MATCH ?{restrict} ORDER BY bm25(chunks_fts, {wt}, {ws}, {wb}) LIMIT ?")

@@ -56,6 +56,19 @@ class VectorIndex:
             faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind)
 
+    @classmethod
+    def load(cls, path, kind: str, mmap: bool = True) -> "VectorIndex":
+        """Read an index file; with mmap the vectors stay in the page cache, shared by every process reading it.
+
+        IO_FLAG_MMAP_IFC maps the codes of flat storage (IndexFlat, and the storage of IndexHNSWFlat) instead of
+        copying them, so N gunicorn workers hold one copy of the vectors; only the HNSW graph is private.
+        """
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        index = faiss.read_index(str(path), flags)
+        if kind == "hnsw":
+            faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
+        return cls(index, kind)
+
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (scores, ids); `allowed` restricts the search to those ids inside faiss itself."""
         k = min(k, self.size)

@@ -247,7 +247,7 @@ def _warm_worker(worker: Any) -> None:
         return
     try:
         kb.generation()
-        kb.embedder.encode_query("warm up")
+        kb.query_encoder.encode_query("warm up")
         if hasattr(kb, "speller"):  # the misspelling dictionary is built per generation: build it now, not on a search
             kb.speller(kb.generation())
     except Exception as exc:  # noqa: BLE001 - an empty or broken KB must not stop the worker; requests report it

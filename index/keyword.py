@@ -1,0 +1,131 @@
+"""The keyword leg's fast path: BM25 contributions of frequent terms precomputed at build time.
+
+FTS5 finds the rows of an OR query quickly, but scores every matching row with bm25() at query time; a question
+with a few common words ("pain", "treatment") matches tens of thousands of chunks at 100k, and scoring them was
+~90 % of the keyword leg (BENCHMARKS.md). FTS5's bm25 of an OR query is a sum over its phrases of a contribution
+that depends only on that phrase (its IDF over the whole table) and the row (weighted term frequency, length). So
+for every term found in at least IMPACT_MIN_ROWS rows, the generation stores each row's contribution exactly as
+FTS5 computes it (by running the one-term query once at build time), and a query adds those arrays with numpy;
+rare terms and multi-word phrases still go through FTS5, which is cheap for them. The ranking is the same as the
+plain FTS5 query's.
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+IMPACT_MIN_ROWS = 256          # terms in at least this many rows get precomputed contributions
+IMPACT_TABLE = "kw_impacts"
+IMPACT_SCHEMA = (f"CREATE TABLE {IMPACT_TABLE} (term TEXT PRIMARY KEY, n_rows INTEGER, rowids BLOB, scores BLOB) "
+                 "WITHOUT ROWID")
+
+_stem_local = threading.local()
+
+
+def _stem_db() -> sqlite3.Connection:
+    conn = getattr(_stem_local, "db", None)
+    if conn is None:
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.executescript("CREATE VIRTUAL TABLE q USING fts5(x, tokenize='porter unicode61');"
+                           "CREATE VIRTUAL TABLE qv USING fts5vocab(q, 'instance');")
+        _stem_local.db = conn
+    return conn
+
+
+@lru_cache(maxsize=65536)
+def fts_tokens(word: str) -> tuple[str, ...]:
+    """The terms FTS5's `porter unicode61` tokenizer makes of a word, as stored in the index."""
+    db = _stem_db()
+    db.execute("DELETE FROM q")
+    db.execute("INSERT INTO q (rowid, x) VALUES (1, ?)", (word,))
+    return tuple(r[0] for r in db.execute("SELECT term FROM qv ORDER BY offset"))
+
+
+_SUFFIXES = ("", "e", "s", "es", "y", "ing", "ed", "al", "ion", "ation", "ate", "ic", "ive", "ous", "ment", "ness",
+             "ity", "er", "ly", "ize", "ise", "ence", "ance", "ent", "ant", "able", "ible", "ism", "ist")
+
+
+def surface_word(stem: str) -> str | None:
+    """A word the tokenizer stems to `stem` (porter stems are not always fixed points: "caus" comes from "cause")."""
+    for suffix in _SUFFIXES:
+        if fts_tokens(stem + suffix) == (stem,):
+            return stem + suffix
+    return None
+
+
+def bm25_sql(weights: tuple[float, ...]) -> str:
+    return "bm25(chunks_fts, " + ", ".join(f"{w}" for w in weights) + ")"
+
+
+def build_impacts(db: sqlite3.Connection, weights: tuple[float, ...], min_rows: int | None = None,
+                  progress=None) -> dict:
+    """Store the bm25 contribution of every frequent term in every row; returns counts for the manifest."""
+    min_rows = IMPACT_MIN_ROWS if min_rows is None else min_rows
+    db.execute(IMPACT_SCHEMA)
+    db.execute("CREATE VIRTUAL TABLE temp.kw_vocab USING fts5vocab(main, chunks_fts, 'row')")
+    terms = [t for t, n in db.execute("SELECT term, doc FROM temp.kw_vocab WHERE doc >= ?", (min_rows,))]
+    score = bm25_sql(weights)
+    stored = postings = 0
+    db.execute("BEGIN")
+    for i, term in enumerate(terms):
+        # stored terms are stems; to ask FTS5 for one we need a word the tokenizer turns into exactly that stem
+        word = surface_word(term)
+        if word is None:
+            continue  # left to FTS5 at query time
+        rows = db.execute(f"SELECT rowid, -{score} FROM chunks_fts WHERE chunks_fts MATCH ?",
+                          (f'"{word}"',)).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+        sc = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        db.execute(f"INSERT INTO {IMPACT_TABLE} VALUES (?,?,?,?)", (term, len(rows), ids.tobytes(), sc.tobytes()))
+        stored += 1
+        postings += len(rows)
+        if progress and i % 500 == 0:
+            progress("keyword", i + 1, len(terms))
+    db.execute("COMMIT")
+    db.execute("DROP TABLE temp.kw_vocab")
+    return {"min_rows": min_rows, "terms": stored, "postings": postings}
+
+
+def has_impacts(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (IMPACT_TABLE,)).fetchone() is not None
+
+
+def keyword_search(db: sqlite3.Connection, phrases: list[str], n: int, weights: tuple[float, ...], n_rows: int,
+                   restrict_sql: str = "", restrict_params: list | None = None,
+                   allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """Top-n (rowid, score) of the OR of `phrases` (FTS5 phrase strings, quoted), scored like bm25()."""
+    frequent, rest = [], []
+    for phrase in phrases:
+        words = phrase.strip('"').split()
+        toks = fts_tokens(words[0]) if len(words) == 1 else ()
+        if len(toks) == 1:
+            row = db.execute(f"SELECT rowids, scores FROM {IMPACT_TABLE} WHERE term = ?", (toks[0],)).fetchone()
+            if row is not None:
+                frequent.append(row)
+                continue
+        rest.append(phrase)
+    acc = np.zeros(n_rows, dtype=np.float64)
+    hit = np.zeros(n_rows, dtype=bool)
+    for ids_b, sc_b in frequent:
+        ids = np.frombuffer(ids_b, dtype=np.int32)
+        acc[ids] += np.frombuffer(sc_b, dtype=np.float64)
+        hit[ids] = True
+    if rest:
+        rows = db.execute(f"SELECT rowid, -{bm25_sql(weights)} FROM chunks_fts WHERE chunks_fts MATCH ?"
+                          f"{restrict_sql}", [" OR ".join(rest), *(restrict_params or [])]).fetchall()
+        if rows:
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            acc[ids] += np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+            hit[ids] = True
+    if allowed is not None:
+        keep = np.zeros(n_rows, dtype=bool)
+        keep[allowed[allowed < n_rows]] = True
+        hit &= keep
+    cand = np.flatnonzero(hit)
+    if len(cand) > n:
+        cand = cand[np.argpartition(-acc[cand], n - 1)[:n]]
+    order = np.lexsort((cand, -acc[cand]))
+    return [(int(cand[i]), float(acc[cand[i]])) for i in order]

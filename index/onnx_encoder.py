@@ -1,0 +1,299 @@
+"""The embedding model as an ONNX graph run by ONNX Runtime: queries (and batches) encoded without torch.
+
+The transformer is exported once from the packaged sentence-transformers model (that step alone needs torch) into
+`KB_HOME/models/<model fingerprint>/`, beside a dynamically quantised int8 copy and a manifest with checksums.
+Encoding then needs only `onnxruntime`, `tokenizers` and numpy: the model's own fast tokenizer, the transformer,
+mean pooling over the attention mask and L2 normalisation, exactly the modules sentence-transformers runs for
+all-MiniLM-L6-v2 (Transformer → Pooling(mean) → Normalize).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import KBError
+
+ONNX_FORMAT_VERSION = 1
+MODELS_DIR = "models"
+FP32 = "model.onnx"
+INT8 = "model.int8.onnx"
+VARIANTS = {"fp32": FP32, "int8": INT8}
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_EXPORTED: dict[str, Path] = {}  # fingerprint -> a finished export made by this process
+
+
+def load_tokenizer(model_path: Path, max_length: int | None = None):
+    """The model's fast tokenizer from tokenizer.json: no truncation or padding unless max_length is given."""
+    from tokenizers import Tokenizer
+
+    tok_file = model_path / "tokenizer.json"
+    if not tok_file.exists():
+        raise KBError(f"{model_path} has no tokenizer.json; the ONNX encoder needs the model's fast tokenizer")
+    tok = Tokenizer.from_file(str(tok_file))
+    tok.no_padding()
+    if max_length:
+        tok.enable_truncation(max_length)
+    else:
+        tok.no_truncation()
+    return tok
+
+
+def onnx_dir(home: Path, fingerprint: str) -> Path:
+    """Where the exported graphs of one model live under a KB home."""
+    return Path(home) / MODELS_DIR / fingerprint
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_onnx_manifest(directory: Path, fingerprint: str, verify: bool = True) -> dict | None:
+    """The export's manifest when it is complete, for this model, and (verify=True) matches its checksums."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    if manifest.get("format_version") != ONNX_FORMAT_VERSION or manifest.get("model_fingerprint") != fingerprint:
+        return None
+    for name, info in manifest.get("files", {}).items():
+        path = directory / name
+        if not path.exists() or path.stat().st_size != info["bytes"]:
+            return None
+        if verify and _sha256(path) != info["sha256"]:
+            return None
+    return manifest
+
+
+def _valid(directory: Path, fingerprint: str) -> bool:
+    return read_onnx_manifest(directory, fingerprint, verify=False) is not None
+
+
+def _publish_dir(tmp: Path, dest: Path, fingerprint: str) -> None:
+    """Rename a complete directory into place; a concurrent writer that got there first wins."""
+    if dest.exists() and not _valid(dest, fingerprint):
+        shutil.rmtree(dest, ignore_errors=True)  # an older, incomplete or damaged export
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _valid(dest, fingerprint):
+            raise
+
+
+def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool = True,
+                cache: Path | None = None) -> Path:
+    """Export the transformer to ONNX (and an int8 copy) under the KB home, once; returns the directory.
+
+    Needs torch and transformers (the writer has them). With `cache` (KB_ONNX_CACHE), the export is made once per
+    machine there and linked (or copied) into each KB home. Everything is published by renaming a complete
+    temporary directory, so a reader never sees half an export.
+    """
+    dest = onnx_dir(home, fingerprint)
+    if _valid(dest, fingerprint):
+        return dest
+    source = _EXPORTED.get(fingerprint)
+    if (source is None or not _valid(source, fingerprint)) and cache is not None:
+        source = Path(cache).expanduser() / fingerprint
+        if not _valid(source, fingerprint):
+            source.parent.mkdir(parents=True, exist_ok=True)
+            _export_into(model_path, fingerprint, source, quantize)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if source is not None and read_onnx_manifest(source, fingerprint) is not None:
+        tmp = dest.parent / f".tmp-{fingerprint}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        try:
+            for f in os.listdir(source):
+                try:
+                    os.link(source / f, tmp / f)
+                except OSError:
+                    shutil.copy2(source / f, tmp / f)
+            _publish_dir(tmp, dest, fingerprint)
+            return dest
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+    _export_into(model_path, fingerprint, dest, quantize)
+    return dest
+
+
+def _export_into(model_path: Path, fingerprint: str, dest: Path, quantize: bool) -> None:
+    """The export itself, into a temporary sibling of `dest` renamed into place when complete."""
+    tmp = dest.parent / f".tmp-{fingerprint}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        started = time.time()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from transformers import AutoModel
+
+        class _Hidden(torch.nn.Module):
+            """The transformer alone, with keyword inputs, returning the last hidden state."""
+
+            def __init__(self, model):
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+
+        model = _Hidden(AutoModel.from_pretrained(str(model_path), local_files_only=True).eval())
+        dummy = tuple(torch.ones((1, 8), dtype=torch.long) for _ in INPUTS)
+        axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUTS, "last_hidden_state")}
+        import warnings
+
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, dummy, str(tmp / FP32), input_names=list(INPUTS),
+                              output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17,
+                              dynamo=False)
+        files = [FP32]
+        if quantize:
+            import logging
+
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+            # Per-channel weights on the MatMuls only: per-tensor int8 (the default) moved vectors to a mean cosine
+            # of 0.95 against fp32; per-channel keeps it at 0.995 for the same speed (BENCHMARKS.md).
+            quantize_dynamic(str(tmp / FP32), str(tmp / INT8), weight_type=QuantType.QInt8, per_channel=True,
+                             op_types_to_quantize=["MatMul"])
+            files.append(INT8)
+        manifest = {
+            "format_version": ONNX_FORMAT_VERSION, "model_fingerprint": fingerprint, "model_path": str(model_path),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "export_seconds": round(time.time() - started, 2), "opset": 17, "torch": torch.__version__,
+            "pooling": "mean", "normalize": True, "int8": "dynamic, per-channel, MatMul only",
+            "files": {f: {"sha256": _sha256(tmp / f), "bytes": (tmp / f).stat().st_size} for f in files},
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        for f in (*files, "manifest.json"):
+            fd = os.open(str(tmp / f), os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+        _publish_dir(tmp, dest, fingerprint)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _EXPORTED[fingerprint] = dest
+
+
+class OnnxEncoder:
+    """Normalised float32 sentence vectors from an exported graph; the same interface as `Embedder`."""
+
+    def __init__(self, model_path: Path, directory: Path, fingerprint: str, variant: str = "fp32",
+                 threads: int = 1, max_seq_length: int = 256, name: str = "all-MiniLM-L6-v2", dimension: int = 384):
+        if variant not in VARIANTS:
+            raise KBError(f"ONNX variant must be one of {', '.join(VARIANTS)}")
+        self.path = model_path
+        self.directory = directory
+        self.fingerprint = fingerprint
+        self.variant = variant
+        self.backend = f"onnx-{variant}"
+        self.threads = threads
+        self.name = name
+        self._max_seq_length = max_seq_length
+        self._dimension = dimension
+        self._session = None
+        self._tokenizer = None
+        self._counter = None
+        self._lock = threading.Lock()
+
+    @property
+    def max_seq_length(self) -> int:
+        return self._max_seq_length
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def session(self):
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    import onnxruntime as ort
+
+                    opts = ort.SessionOptions()
+                    opts.intra_op_num_threads = max(1, self.threads)
+                    opts.inter_op_num_threads = 1
+                    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+                    opts.log_severity_level = 3
+                    self._session = ort.InferenceSession(str(self.directory / VARIANTS[self.variant]), opts,
+                                                         providers=["CPUExecutionProvider"])
+                    self._input_names = {i.name for i in self._session.get_inputs()}
+        return self._session
+
+    @property
+    def tokenizer(self):
+        """The tokenizer as the model sees it: special tokens added, truncated at max_seq_length."""
+        if self._tokenizer is None:
+            with self._lock:
+                if self._tokenizer is None:
+                    self._tokenizer = load_tokenizer(self.path, self.max_seq_length)
+        return self._tokenizer
+
+    @property
+    def counter(self):
+        """The same tokenizer without truncation, for sizing chunks."""
+        if self._counter is None:
+            with self._lock:
+                if self._counter is None:
+                    self._counter = load_tokenizer(self.path)
+        return self._counter
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.counter.encode(text, add_special_tokens=True).ids)
+
+    def token_spans(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Character span of each word piece of each text, without special tokens."""
+        if not texts:
+            return []
+        return [[(int(a), int(b)) for a, b in enc.offsets]
+                for enc in self.counter.encode_batch(list(texts), add_special_tokens=False)]
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encs = self.tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), width), dtype=np.int64)
+        mask = np.zeros((len(encs), width), dtype=np.int64)
+        for row, e in enumerate(encs):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        session = self.session
+        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})[0]
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress=None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (batched by length, like sentence-transformers)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            idx = order[i:i + batch_size]
+            out[idx] = self._run([texts[j] for j in idx])
+            if progress:
+                progress(len(idx))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._run([text])

@@ -1,0 +1,72 @@
+"""The keyword leg's precomputed contributions rank exactly like FTS5's bm25() on the corpus questions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import keyword
+from index.generation import Generation, read_current
+from index.search import Retriever
+from index.types import SearchFilters
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [json.loads(line)["text"] for line in (ROOT / "corpus" / "eval" / "questions.jsonl").read_text().splitlines()
+             if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def corpus_gens(tmp_path_factory, embedder):
+    """The sample corpus as a real generation (vectors zeroed: only the keyword leg is under test), with every
+    term in two or more chunks precomputed, plus the same generation read without its precomputed table."""
+    from fixtures import make_kb
+    from index.kb import KnowledgeBase
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(keyword, "IMPACT_MIN_ROWS", 2)
+    mp.setattr(KnowledgeBase, "_vectors",
+               lambda self, catalog, docs, progress: (np.zeros((sum(len(d["chunks"]) for d in docs), 384),
+                                                               "float32"), 0))
+    try:
+        kb = make_kb(tmp_path_factory.mktemp("corpus") / "kb")
+        report = kb.ingest_paths([ROOT / "corpus"], screen=False)
+        assert report.failed == 0
+    finally:
+        mp.undo()
+    gen_dir = kb.home / "generations" / read_current(kb.home)
+    fast = Generation.load(gen_dir)
+    plain = Generation.load(gen_dir)
+    plain.__dict__["_kw_impacts"] = False  # the FTS5-only path the product used before
+    assert fast.manifest["keyword_impacts"]["terms"] > 100
+    return kb, fast, plain
+
+
+def _same(a: list[tuple[int, float]], b: list[tuple[int, float]]) -> bool:
+    """Same scores in the same order, and the same ids wherever scores are not tied."""
+    if len(a) != len(b) or not np.allclose([s for _, s in a], [s for _, s in b], rtol=1e-9, atol=1e-9):
+        return False
+    by_score: dict[float, set] = {}
+    for (ia, sa), (ib, _) in zip(a, b):
+        by_score.setdefault(round(sa, 6), set()).add(ia)
+    return all(ib in by_score[round(sb, 6)] for ib, sb in b)
+
+
+@pytest.mark.parametrize("filters", [SearchFilters(), SearchFilters(doc_types=("echo-case",))],
+                         ids=["all", "filtered"])
+def test_keyword_leg_ranks_like_fts5_on_the_corpus_questions(corpus_gens, filters):
+    kb, fast, plain = corpus_gens
+    differ = []
+    for q in QUESTIONS:
+        a = Retriever(fast, kb.vocabulary).keyword(q, 20, filters)
+        b = Retriever(plain, kb.vocabulary).keyword(q, 20, filters)
+        if not a or not _same(a, b):
+            differ.append(q)
+    assert not differ, differ[:3]
+
+
+def test_stems_that_are_not_fixed_points_are_reachable():
+    assert keyword.fts_tokens("causes") == ("caus",)
+    word = keyword.surface_word("caus")
+    assert word is not None and keyword.fts_tokens(word) == ("caus",)
