@@ -7,7 +7,7 @@ from pathlib import Path
 
 # name, default, meaning — the README's settings table is generated from (and checked against) this list.
 SETTINGS_TABLE: list[tuple[str, str, str]] = [
-    ("KB_HOME", "./kb-data", "Knowledge-base home: catalogue, generations, web app state."),
+    ("KB_HOME", "(project)/kb-data", "Knowledge-base home: catalogue, generations, web app state."),
     ("KB_MODEL", "(packaged all-MiniLM-L6-v2)", "Local sentence-transformers model directory used for embeddings."),
     ("KB_MAX_TOKENS", "256", "Largest chunk, in the model's word pieces (never above the model's limit)."),
     ("KB_OVERLAP_TOKENS", "32", "Word pieces of overlap between consecutive chunks of one section."),
@@ -28,6 +28,16 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_WORKERS", "2", "Web server worker processes for `kb serve` (2 measured best on 2 cores)."),
     ("KB_THREADS", "2", "Threads per worker process for `kb serve`."),
 ]
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+def default_home() -> Path:
+    """kb-data beside the project (so `kb` run from another folder finds the same KB), else in the working folder."""
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / "kb-data"
+    return Path("kb-data")
 
 
 def _env(name: str, default: str) -> str:
@@ -65,7 +75,7 @@ class Settings:
     def from_env(cls, **overrides) -> "Settings":
         """Read the environment; explicit overrides (from CLI options) win."""
         s = cls(
-            home=Path(_env("KB_HOME", "kb-data")).expanduser(),
+            home=Path(_env("KB_HOME", "") or default_home()).expanduser(),
             model=_env("KB_MODEL", ""),
             max_tokens=int(_env("KB_MAX_TOKENS", "256")),
             overlap_tokens=int(_env("KB_OVERLAP_TOKENS", "32")),
@@ -90,6 +100,10 @@ class Settings:
         if "home" in clean:
             clean["home"] = Path(clean["home"]).expanduser()
         return replace(s, **clean)
+
+    def kb_exists(self) -> bool:
+        """Whether home already holds a knowledge base (a catalogue, a published generation or web app state)."""
+        return any((self.home / name).exists() for name in ("catalog.db", "CURRENT", "webapp.db"))
 
     @property
     def allowlist_path(self) -> Path:

@@ -356,6 +356,8 @@ class KnowledgeBase:
             todo = {k: t for k, t in zip(keys, inputs) if k in set(missing)}
             done = 0
             batch = 256
+            if progress:
+                progress("embedding", 0, len(missing))
             for i in range(0, len(missing), batch):
                 part = missing[i:i + batch]
                 vecs = emb.encode([todo[k] for k in part])

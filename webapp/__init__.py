@@ -1,10 +1,16 @@
 """Practice Partner web app: application factory and the gunicorn entry point used by `kb serve`."""
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
+import socket
 import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +205,57 @@ def _warm_worker(worker: Any) -> None:
         worker.log.warning("warm-up skipped: %s", exc.__class__.__name__)
 
 
-def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
+def port_problem(host: str, port: int) -> str | None:
+    """Why nothing could listen on host:port, checked before gunicorn starts (it would only log a traceback)."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        return f"cannot use host {host!r}: {exc.strerror}"
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is no obstacle
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (is Practice Partner already running?); stop that "
+                        f"server or choose another port (kb serve --port N, make run PORT=N)")
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+def public_url(host: str, port: int) -> str:
+    """The address to give people: a wildcard bind is reached through this machine's name."""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    return f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+
+
+def wait_until_ready(host: str, port: int, announce: Any, timeout: float = 900.0) -> bool:
+    """Poll /healthz until a worker answers, then announce it once: the URL printed earlier is not yet serving."""
+    probe = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    url = f"http://{'[' + probe + ']' if ':' in probe else probe}:{port}/healthz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp:
+                import json as _json
+
+                body = _json.loads(resp.read() or b"{}")
+            announce(f"ready: {public_url(host, port)} serves {body.get('documents', '?')} documents "
+                     f"(version {body.get('generation', '?')}). Stop with Ctrl-C.")
+            return True
+        except urllib.error.HTTPError as exc:
+            if exc.code == 503:
+                announce(f"ready: {public_url(host, port)}, but the knowledge base is empty: add documents with "
+                         "`kb ingest PATH` or the curator area. Stop with Ctrl-C.")
+                return True
+            time.sleep(0.5)
+        except (OSError, ValueError):
+            time.sleep(0.5)
+    announce(f"error: no worker answered {url} within {int(timeout)} s; see the log above")
+    return False
+
+
+def make_gunicorn_app(settings: Settings, host: str, port: int, announce: Any = None) -> Any:
     """Build the gunicorn application object (separate from running it so tests can inspect its config)."""
     from gunicorn.app.base import BaseApplication
 
@@ -208,6 +264,12 @@ def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
 
         def __init__(self) -> None:
             self.options = gunicorn_options(settings, host, port)
+            if announce is not None:
+                def when_ready(_server: Any) -> None:
+                    threading.Thread(target=wait_until_ready, args=(host, port, announce), name="kb-ready",
+                                     daemon=True).start()
+
+                self.options["when_ready"] = when_ready
             super().__init__()
 
         def load_config(self) -> None:
@@ -220,6 +282,6 @@ def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
     return PracticePartnerServer()
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the web app under gunicorn until interrupted (used by `kb serve`)."""
-    make_gunicorn_app(settings, host, port).run()
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, announce: Any = None) -> None:
+    """Run the web app under gunicorn until interrupted (used by `kb serve`); `announce` hears "ready"."""
+    make_gunicorn_app(settings, host, port, announce).run()
