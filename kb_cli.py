@@ -435,6 +435,67 @@ def users_remove(ctx, name):
     click.echo(f"user {name} removed")
 
 
+@cli.group()
+def tokens():
+    """Read-only API tokens for other services (an EMR); only a hash is stored."""
+
+
+@tokens.command(name="add")
+@click.argument("name")
+@click.pass_context
+@_guard
+def tokens_add(ctx, name):
+    """Create a read-only API token; it is printed once and cannot be shown again."""
+    from webapp.tokens import TokenError, create_token, open_db
+
+    conn = open_db(_existing(ctx))
+    try:
+        token_id, token = create_token(conn, name, "cli")
+    except TokenError as exc:
+        _fail(str(exc))
+    finally:
+        conn.close()
+    click.echo(f"token #{token_id} ({name}, read-only). Copy it now, it is not stored and will not be shown again:")
+    click.echo(token)
+
+
+@tokens.command(name="list")
+@click.pass_context
+@_guard
+def tokens_list(ctx):
+    """API tokens with their scope, dates and state (never the token itself)."""
+    from webapp.tokens import list_tokens, open_db
+
+    conn = open_db(_existing(ctx))
+    try:
+        rows = list_tokens(conn)
+    finally:
+        conn.close()
+    for t in rows:
+        state = f"revoked {t['revoked']}" if t["revoked"] else f"last used {t['last_used'] or 'never'}"
+        click.echo(f"#{t['id']:<4} {t['name']:24} {t['scope']:5} created {t['created']} by {t['created_by']}; {state}")
+    if not rows:
+        click.echo("no API tokens")
+
+
+@tokens.command(name="revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+@_guard
+def tokens_revoke(ctx, token_id):
+    """Revoke a token by its number; requests with it get 401 at once."""
+    from webapp.tokens import TokenError, open_db, revoke_token
+
+    conn = open_db(_existing(ctx))
+    try:
+        name = revoke_token(conn, token_id)
+    except TokenError as exc:
+        _fail(str(exc))
+    finally:
+        conn.close()
+    click.echo(f"token #{token_id} ({name}) revoked")
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def bench(ctx):

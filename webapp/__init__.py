@@ -70,6 +70,17 @@ def error_response(status: int, message: str) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+def retry_after_seconds(app: Flask) -> int:
+    """Seconds until the breached limit's window resets (for the Retry-After header); 60 if unknown."""
+    try:
+        current = app.extensions["kb_limiter"].current_limit
+        if current is not None:
+            return max(1, int(current.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - a storage hiccup must not turn a 429 into a 500
+        pass
+    return 60
+
+
 def _install_rate_limits(app: Flask) -> Limiter:
     """A Limiter per app (flask-limiter keeps its state on the object), wrapped around the limited views."""
     lim = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"], default_limits=[])
@@ -122,12 +133,19 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
     db.init_app(app)
     csrf.init_app(app)
 
-    from . import auth, curate, search
+    from . import auth, curate, search, tokens
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(tokens.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(curate.bp)
     _install_rate_limits(app)
+
+    from .render import doc_type_label, local_time, version_label
+
+    app.add_template_filter(local_time, "when")
+    app.add_template_filter(version_label, "version")
+    app.add_template_global(doc_type_label, "type_label")
 
     @app.context_processor
     def _globals() -> dict:
@@ -157,7 +175,12 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
 
     @app.errorhandler(429)
     def _rate(_e: Exception) -> Any:
-        return error_response(429, "Too many requests; wait a minute and try again.")
+        retry = retry_after_seconds(app)
+        resp = error_response(429, f"Too many requests; try again in {retry} seconds.")
+        body, status = resp
+        out = app.make_response((body, status))
+        out.headers["Retry-After"] = str(retry)
+        return out
 
     @app.errorhandler(404)
     def _nf(_e: Exception) -> Any:
