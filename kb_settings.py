@@ -27,6 +27,8 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_TORCH_THREADS", "1", "Threads torch uses to encode (1 suits concurrent single queries on 2 cores)."),
     ("KB_WORKERS", "2", "Web server worker processes for `kb serve` (2 measured best on 2 cores)."),
     ("KB_THREADS", "2", "Threads per worker process for `kb serve`."),
+    ("KB_SECURE_COOKIES", "0", "1: session cookies only over HTTPS (set when TLS ends at a reverse proxy)."),
+    ("KB_PROXY_HOPS", "0", "Reverse proxies in front of `kb serve` whose X-Forwarded-For/-Proto/-Host to trust."),
 ]
 
 
@@ -69,6 +71,8 @@ class Settings:
     torch_threads: int = 1
     workers: int = 2
     threads: int = 2
+    secure_cookies: bool = False
+    proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +99,8 @@ class Settings:
             torch_threads=int(_env("KB_TORCH_THREADS", "1")),
             workers=int(_env("KB_WORKERS", "2")),
             threads=int(_env("KB_THREADS", "2")),
+            secure_cookies=_env("KB_SECURE_COOKIES", "0") == "1",
+            proxy_hops=int(_env("KB_PROXY_HOPS", "0")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "home" in clean:

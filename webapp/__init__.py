@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
         MAX_CONTENT_LENGTH=settings.max_file_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
@@ -120,6 +121,12 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
     )
     if test_config:
         app.config.update(test_config)
+    if settings.proxy_hops > 0:
+        # Behind a TLS-terminating proxy: the client's address (rate limits), https links and the public host.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.json.sort_keys = False  # keep the key order of result.to_dict(), like `kb search --json`
     if kb is None:
         from index.kb import KnowledgeBase  # imported here: nothing heavy at import time

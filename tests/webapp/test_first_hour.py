@@ -281,3 +281,17 @@ def test_cli_tokens_and_least_privilege_users(tmp_path):
     assert run.invoke(cli, ["--home", str(home), "tokens", "revoke", "1"]).exit_code == 0
     assert "revoked" in run.invoke(cli, ["--home", str(home), "tokens", "list"]).output
     assert run.invoke(cli, ["--home", str(home), "tokens", "revoke", "7"]).exit_code == 1
+
+
+def test_behind_a_tls_proxy_cookies_are_secure_and_links_https(make_app, settings, users):
+    from dataclasses import replace
+
+    app = make_app(settings_=replace(settings, secure_cookies=True, proxy_hops=1))
+    c = app.test_client()
+    r = login(c, users["curator"])
+    assert "Secure" in r.headers["Set-Cookie"]
+    hit = c.get("/api/search?q=oxycodone", headers={"X-Forwarded-Proto": "https",
+                                                    "X-Forwarded-Host": "kb.clinic.example"}).get_json()["hits"][0]
+    assert hit["url"].startswith("https://kb.clinic.example/documents/")
+    plain = make_app().test_client()
+    assert "Secure" not in login(plain, users["curator"]).headers["Set-Cookie"]
