@@ -75,7 +75,7 @@ class _Progress:
         if stage != self.stage:
             self.stage = stage
             self.last = now
-            click.echo(f"{label} ..." + (f" 0 of {total}" if total else ""), err=True)
+            click.echo(f"{label} ..." + (f" {done} of {total}" if total else ""), err=True)
         elif now - self.last >= self.every or (total and done >= total):
             self.last = now
             click.echo(f"{label}: {done} of {total}" if total else f"{label}: {done}", err=True)

@@ -213,7 +213,9 @@ def upload() -> Any:
             held = report.quarantined if report else 0
             flash(f"Upload finished: {done} document(s) added or updated, {failed} failed, {held} quarantined, "
                   f"{len(rejected)} rejected for their type"
-                  + (f" ({', '.join(rejected)})" if rejected else "") + ".")
+                  + (f" ({', '.join(rejected)})" if rejected else "")
+                  + (f"; physicians now search {version_label(report.generation)}" if report and report.generation
+                     and report.documents else "") + ".")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     status = 409 if errors and not outcomes else 200
@@ -327,14 +329,14 @@ def delete(doc_id: str) -> Any:
     if request.method == "GET":
         return render_template("curate/delete.html", doc=doc)
     try:
-        kb().remove(doc_id)
+        generation = kb().remove(doc_id)
     except KBLocked:
         flash(LOCKED_MESSAGE)
         return redirect(url_for("curate.documents"))
     except KBError as e:
         return error_response(409, str(e))
     audit(g.user, "delete", target=doc_id)
-    flash(f"Deleted {doc_id}.")
+    flash(f"Deleted {doc_id}" + (f"; physicians now search {version_label(generation)}." if generation else "."))
     return redirect(url_for("curate.documents"))
 
 
@@ -516,8 +518,9 @@ def release(qid: int) -> Any:
         return redirect(url_for("curate.quarantine"))
     doc_ids = [d for fo in report.files for d in fo.doc_ids]
     audit(g.user, "release_redacted" if redact else "release", target=",".join(doc_ids), detail=f"quarantine {qid}")
-    flash(f"Released {qid}: {', '.join(doc_ids) or 'no documents'}"
-          f"{' (findings redacted)' if redact else ''}.")
+    flash(f"Released #{qid}: {', '.join(doc_ids) or 'no documents'}"
+          f"{' (findings redacted)' if redact else ''}"
+          + (f"; physicians now search {version_label(report.generation)}." if report.generation else "."))
     return redirect(url_for("curate.quarantine"))
 
 
