@@ -378,6 +378,11 @@ def serve(ctx, host, port, workers, threads):
         click.echo(message)
         sys.stdout.flush()
 
+    from webapp.users import list_users
+
+    if not any(u["role"] in ("curator", "admin") for u in list_users(s)):
+        click.echo("No curator account yet: create the first one with `kb users add NAME --role admin` "
+                   "(from the project folder: .venv/bin/kb users add NAME --role admin).")
     click.echo(f"Starting Practice Partner on {public_url(host, port)} (KB {s.home}, {s.workers} worker(s) x "
                f"{s.threads} threads); loading the model and index, \"ready\" follows when it answers ...")
     sys.stdout.flush()
