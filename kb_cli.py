@@ -40,7 +40,10 @@ STAGE_WORDS = {"reading": "Reading and screening files", "chunking": "Chunking",
 
 
 class _Progress:
-    """A tqdm bar per stage on a terminal; otherwise a line per stage and a count every `every` seconds."""
+    """A tqdm bar per stage on a terminal; otherwise a line per stage and a count every `every` seconds.
+
+    The plain lines go to stdout, so stderr still holds nothing but the one-line `error:` when a command fails.
+    """
 
     def __init__(self, enabled: bool, tty: bool | None = None, every: float = 10.0):
         self.enabled = enabled
@@ -75,10 +78,11 @@ class _Progress:
         if stage != self.stage:
             self.stage = stage
             self.last = now
-            click.echo(f"{label} ..." + (f" {done} of {total}" if total else ""), err=True)
+            click.echo(f"{label} ..." + (f" {done} of {total}" if total else ""))
         elif now - self.last >= self.every or (total and done >= total):
             self.last = now
-            click.echo(f"{label}: {done} of {total}" if total else f"{label}: {done}", err=True)
+            click.echo(f"{label}: {done} of {total}" if total else f"{label}: {done}")
+        sys.stdout.flush()
 
     def close(self) -> None:
         if self.bar is not None:

@@ -88,6 +88,6 @@ def test_progress_without_a_terminal_prints_a_line_per_stage_and_a_periodic_coun
     progress("embedding", 64, 300)   # t=12: periodic count
     progress("embedding", 300, 300)  # t=13: the stage's end
     progress("database", 5, 10)      # t=14: next stage
-    err = capsys.readouterr().err.splitlines()
+    err = capsys.readouterr().out.splitlines()
     assert err == ["Embedding passages ... 0 of 300", "Embedding passages: 64 of 300", "Embedding passages: 300 of 300",
                    "Writing the passage database ... 5 of 10"]
