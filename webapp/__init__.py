@@ -270,8 +270,10 @@ def wait_until_ready(host: str, port: int, announce: Any, timeout: float = 900.0
                 import json as _json
 
                 body = _json.loads(resp.read() or b"{}")
+            from .render import version_label
+
             announce(f"ready: {public_url(host, port)} serves {body.get('documents', '?')} documents "
-                     f"(version {body.get('generation', '?')}). Stop with Ctrl-C.")
+                     f"({version_label(str(body.get('generation', '')))}). Stop with Ctrl-C.")
             return True
         except urllib.error.HTTPError as exc:
             if exc.code == 503:
