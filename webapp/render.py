@@ -84,8 +84,9 @@ def topic_label(slug: str) -> str:
     words = [w for w in (slug or "").replace("_", "-").split("-") if w]
     if not words:
         return slug or ""
-    if len(words) == 1 and len(words[0]) <= 3:
-        return words[0].upper()
+    # short words and words without a vowel read as abbreviations: OUD, MME, CRPS
+    words = [w.upper() if len(w) <= 3 and len(words) == 1 or not re.search(r"[aeiouy]", w, re.I) else w
+             for w in words]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 

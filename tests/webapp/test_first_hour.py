@@ -295,3 +295,22 @@ def test_behind_a_tls_proxy_cookies_are_secure_and_links_https(make_app, setting
     assert hit["url"].startswith("https://kb.clinic.example/documents/")
     plain = make_app().test_client()
     assert "Secure" not in login(plain, users["curator"]).headers["Set-Cookie"]
+
+
+def test_labels_for_topics_times_and_versions(monkeypatch):
+    from webapp.render import local_time, topic_label, version_label
+
+    assert [topic_label(t) for t in ("low-back-pain", "oud", "crps", "opioids")] == \
+        ["Low back pain", "OUD", "CRPS", "Opioids"]
+    monkeypatch.setenv("TZ", "America/Toronto")
+    import time
+
+    time.tzset()
+    try:
+        assert local_time(1796229385.0034766) == "2026-12-02 11:36 EST"
+        assert local_time("2026-12-02T16:36:58+00:00") == "2026-12-02 11:36 EST"
+        assert local_time("") == "" and local_time("not a time") == "not a time"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert version_label("g000007") == "version 7" and version_label("") == ""
