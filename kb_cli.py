@@ -14,10 +14,19 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
 
-def _kb(ctx: click.Context):
+def _kb(ctx: click.Context, create: bool = False):
     from index.kb import KnowledgeBase
 
-    return KnowledgeBase(_settings(ctx))
+    return KnowledgeBase(_existing(ctx) if not create else _settings(ctx))
+
+
+def _existing(ctx: click.Context) -> Settings:
+    """Settings of a KB that must already exist: a mistyped or relative KB_HOME must not create an empty one."""
+    s = _settings(ctx)
+    if not s.kb_exists():
+        _fail(f"no knowledge base at {s.home.resolve()}: build one with `kb ingest PATH` (or `make run`), or point "
+              "--home / KB_HOME at an existing one")
+    return s
 
 
 _BIDI = {0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
@@ -41,16 +50,30 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-class _Progress:
-    """A tqdm bar per stage on a terminal; silence otherwise."""
+STAGE_WORDS = {"reading": "Reading and screening files", "chunking": "Chunking", "embedding": "Embedding passages",
+               "vectors": "Building the vector index", "database": "Writing the passage database",
+               "queries": "Scoring questions"}
 
-    def __init__(self, enabled: bool):
+
+class _Progress:
+    """A tqdm bar per stage on a terminal; otherwise a line per stage and a count every `every` seconds.
+
+    The plain lines go to stdout, so stderr still holds nothing but the one-line `error:` when a command fails.
+    """
+
+    def __init__(self, enabled: bool, tty: bool | None = None, every: float = 10.0):
         self.enabled = enabled
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self.every = every
         self.bar = None
         self.stage = None
+        self.last = 0.0
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
+            return
+        if not self.tty:
+            self._line(stage, done, total)
             return
         from tqdm import tqdm
 
@@ -61,6 +84,21 @@ class _Progress:
         self.bar.total = total
         self.bar.n = done
         self.bar.refresh()
+
+    def _line(self, stage: str, done: int, total: int) -> None:
+        """Plain lines for logs and `make run > file`: the stage when it starts, then a periodic count."""
+        import time
+
+        now = time.monotonic()
+        label = STAGE_WORDS.get(stage, stage.capitalize())
+        if stage != self.stage:
+            self.stage = stage
+            self.last = now
+            click.echo(f"{label} ..." + (f" {done} of {total}" if total else ""))
+        elif now - self.last >= self.every or (total and done >= total):
+            self.last = now
+            click.echo(f"{label}: {done} of {total}" if total else f"{label}: {done}")
+        sys.stdout.flush()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -89,7 +127,7 @@ def _guard(fn):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="KB_HOME",
-              help="Knowledge-base home directory [env KB_HOME; default ./kb-data].")
+              help="Knowledge-base home directory [env KB_HOME; default kb-data in the project folder].")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None) -> None:
     """Practice Partner knowledge base: ingest, search, evaluate and serve."""
@@ -107,8 +145,8 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 @_guard
 def ingest(ctx, paths, doc_type, source, tags, redact, as_json):
     """Add or update documents from files and folders (recursively)."""
-    progress = _Progress(sys.stderr.isatty() and not as_json)
-    report = _kb(ctx).ingest_paths(list(paths), {"doc_type": doc_type, "source": source, "tags": list(tags)},
+    progress = _Progress(not as_json)
+    report = _kb(ctx, create=True).ingest_paths(list(paths), {"doc_type": doc_type, "source": source, "tags": list(tags)},
                                    progress, redact=redact)
     progress.close()
     for f in report.files:
@@ -212,7 +250,7 @@ def remove(ctx, doc_ids):
 @_guard
 def reindex(ctx):
     """Rebuild everything from the stored documents into a new generation, published atomically."""
-    progress = _Progress(sys.stderr.isatty())
+    progress = _Progress(True)
     gen = _kb(ctx).reindex(progress)
     progress.close()
     click.echo(f"published generation {gen}")
@@ -362,7 +400,7 @@ def eval_(ctx, beir_dir, split, mode, fusion, corpus_dir, answers, as_json):
     except (FileNotFoundError, ValueError) as exc:
         _fail(str(exc), 2)
     home = cache_home(settings.eval_cache, es)
-    progress = _Progress(sys.stderr.isatty())
+    progress = _Progress(not as_json)
     result = run(KnowledgeBase(replace(settings, home=home)), es, mode, progress=progress, fusion=fusion)
     progress.close()
     if as_json:
@@ -384,12 +422,28 @@ def serve(ctx, host, port, workers, threads):
     """Serve the web app and JSON API under gunicorn."""
     from dataclasses import replace
 
+    from webapp import port_problem, public_url
     from webapp import serve as run_server
 
-    s = _settings(ctx)
+    s = _existing(ctx)
     s = replace(s, workers=workers or s.workers, threads=threads or s.threads)
-    click.echo(f"Practice Partner on http://{host}:{port}  (KB {s.home}, {s.workers} worker(s) x {s.threads} threads)")
-    run_server(s, host, port)
+    problem = port_problem(host, port)
+    if problem:
+        _fail(problem)
+
+    def announce(message: str) -> None:
+        click.echo(message)
+        sys.stdout.flush()
+
+    from webapp.users import list_users
+
+    if not any(u["role"] in ("curator", "admin") for u in list_users(s)):
+        click.echo("No curator account yet: create the first one with `kb users add NAME --role admin` "
+                   "(from the project folder: .venv/bin/kb users add NAME --role admin).")
+    click.echo(f"Starting Practice Partner on {public_url(host, port)} (KB {s.home}, {s.workers} worker(s) x "
+               f"{s.threads} threads); loading the model and index, \"ready\" follows when it answers ...")
+    sys.stdout.flush()
+    run_server(s, host, port, announce)
 
 
 @cli.group()
@@ -399,21 +453,24 @@ def users():
 
 @users.command(name="add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["physician", "curator", "admin"]), default="curator", show_default=True,
-              help="physician: may search when KB_REQUIRE_LOGIN=1; curator: manages documents; admin: also audit log.")
-@click.password_option(prompt="Password", confirmation_prompt=True, envvar="KB_NEW_PASSWORD",
-                       help="Prompted; or from KB_NEW_PASSWORD for scripts.")
+@click.option("--role", type=click.Choice(["physician", "curator", "admin"]), default="physician", show_default=True,
+              help="physician: may search when KB_REQUIRE_LOGIN=1; curator: also uploads, edits and deletes "
+                   "documents; admin: also the audit log and API tokens.")
+@click.option("--password", envvar="KB_NEW_PASSWORD", help="Prompted (hidden); or from KB_NEW_PASSWORD for scripts.")
 @click.pass_context
 @_guard
 def users_add(ctx, name, role, password):
-    """Create an account, or reset its password and role."""
+    """Create an account, or reset its password and role (least privilege by default: physician)."""
     from webapp.users import UserError, add_user
 
+    settings = _existing(ctx)  # before the prompt: a wrong KB_HOME fails at once
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        add_user(_settings(ctx), name, password, role)
+        add_user(settings, name, password, role)
     except UserError as exc:
         _fail(str(exc))
-    click.echo(f"user {name} ({role}) saved")
+    click.echo(f"user {name} ({role}) saved in {settings.home}")
 
 
 @users.command(name="list")
@@ -423,7 +480,7 @@ def users_list(ctx):
     """Accounts and their roles."""
     from webapp.users import list_users
 
-    for u in list_users(_settings(ctx)):
+    for u in list_users(_existing(ctx)):
         click.echo(f"{u['name']:24} {u['role']}")
 
 
@@ -435,9 +492,70 @@ def users_remove(ctx, name):
     """Delete an account."""
     from webapp.users import remove_user
 
-    if not remove_user(_settings(ctx), name):
+    if not remove_user(_existing(ctx), name):
         _fail(f"no user named {name!r}")
     click.echo(f"user {name} removed")
+
+
+@cli.group()
+def tokens():
+    """Read-only API tokens for other services (an EMR); only a hash is stored."""
+
+
+@tokens.command(name="add")
+@click.argument("name")
+@click.pass_context
+@_guard
+def tokens_add(ctx, name):
+    """Create a read-only API token; it is printed once and cannot be shown again."""
+    from webapp.tokens import TokenError, create_token, open_db
+
+    conn = open_db(_existing(ctx))
+    try:
+        token_id, token = create_token(conn, name, "cli")
+    except TokenError as exc:
+        _fail(str(exc))
+    finally:
+        conn.close()
+    click.echo(f"token #{token_id} ({name}, read-only). Copy it now, it is not stored and will not be shown again:")
+    click.echo(token)
+
+
+@tokens.command(name="list")
+@click.pass_context
+@_guard
+def tokens_list(ctx):
+    """API tokens with their scope, dates and state (never the token itself)."""
+    from webapp.tokens import list_tokens, open_db
+
+    conn = open_db(_existing(ctx))
+    try:
+        rows = list_tokens(conn)
+    finally:
+        conn.close()
+    for t in rows:
+        state = f"revoked {t['revoked']}" if t["revoked"] else f"last used {t['last_used'] or 'never'}"
+        click.echo(f"#{t['id']:<4} {t['name']:24} {t['scope']:5} created {t['created']} by {t['created_by']}; {state}")
+    if not rows:
+        click.echo("no API tokens")
+
+
+@tokens.command(name="revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+@_guard
+def tokens_revoke(ctx, token_id):
+    """Revoke a token by its number; requests with it get 401 at once."""
+    from webapp.tokens import TokenError, open_db, revoke_token
+
+    conn = open_db(_existing(ctx))
+    try:
+        name = revoke_token(conn, token_id)
+    except TokenError as exc:
+        _fail(str(exc))
+    finally:
+        conn.close()
+    click.echo(f"token #{token_id} ({name}) revoked")
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 # name, default, meaning — the README's settings table is generated from (and checked against) this list.
 SETTINGS_TABLE: list[tuple[str, str, str]] = [
-    ("KB_HOME", "./kb-data", "Knowledge-base home: catalogue, generations, web app state."),
+    ("KB_HOME", "(project)/kb-data", "Knowledge-base home: catalogue, generations, web app state."),
     ("KB_MODEL", "(packaged all-MiniLM-L6-v2)", "Local sentence-transformers model directory used for embeddings."),
     ("KB_MAX_TOKENS", "256", "Largest chunk, in the model's word pieces (never above the model's limit)."),
     ("KB_OVERLAP_TOKENS", "32", "Word pieces of overlap between consecutive chunks of one section."),
@@ -32,7 +32,18 @@ SETTINGS_TABLE: list[tuple[str, str, str]] = [
     ("KB_BEHIND_TLS", "0", "1: the app is served over HTTPS (a TLS proxy): session cookies are marked Secure."),
     ("KB_SESSION_HOURS", "12", "Hours a login lasts before signing in again (logout ends it at once)."),
     ("KB_FEEDBACK_RATE_LIMIT", "30/minute", "Feedback posts per client address; 'off' disables."),
+    ("KB_PROXY_HOPS", "0", "Reverse proxies in front of `kb serve` whose X-Forwarded-For/-Proto/-Host to trust."),
 ]
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+def default_home() -> Path:
+    """kb-data beside the project (so `kb` run from another folder finds the same KB), else in the working folder."""
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / "kb-data"
+    return Path("kb-data")
 
 
 def _env(name: str, default: str) -> str:
@@ -69,13 +80,14 @@ class Settings:
     behind_tls: bool = False
     session_hours: float = 12.0
     feedback_rate_limit: str = "30/minute"
+    proxy_hops: int = 0
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Read the environment; explicit overrides (from CLI options) win."""
         s = cls(
-            home=Path(_env("KB_HOME", "kb-data")).expanduser(),
+            home=Path(_env("KB_HOME", "") or default_home()).expanduser(),
             model=_env("KB_MODEL", ""),
             max_tokens=int(_env("KB_MAX_TOKENS", "256")),
             overlap_tokens=int(_env("KB_OVERLAP_TOKENS", "32")),
@@ -100,11 +112,16 @@ class Settings:
             behind_tls=_env("KB_BEHIND_TLS", "0") == "1",
             session_hours=float(_env("KB_SESSION_HOURS", "12")),
             feedback_rate_limit=_env("KB_FEEDBACK_RATE_LIMIT", "30/minute"),
+            proxy_hops=int(_env("KB_PROXY_HOPS", "0")),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "home" in clean:
             clean["home"] = Path(clean["home"]).expanduser()
         return replace(s, **clean)
+
+    def kb_exists(self) -> bool:
+        """Whether home already holds a knowledge base (a catalogue, a published generation or web app state)."""
+        return any((self.home / name).exists() for name in ("catalog.db", "CURRENT", "webapp.db"))
 
     @property
     def allowlist_path(self) -> Path:

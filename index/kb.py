@@ -329,7 +329,7 @@ class KnowledgeBase:
 
     def stats(self) -> dict:
         gen = self.generation()
-        return {"generation": gen.name, **gen.counts}
+        return {"generation": gen.name, **gen.counts, "updated": gen.manifest.get("created", "")}
 
     def facets(self) -> dict:
         """Values the filters can take, for the web form."""
@@ -602,6 +602,8 @@ class KnowledgeBase:
             todo = {k: t for k, t in zip(keys, inputs) if k in set(missing)}
             done = 0
             batch = 256
+            if progress:
+                progress("embedding", 0, len(missing))
             for i in range(0, len(missing), batch):
                 part = missing[i:i + batch]
                 vecs = emb.encode([todo[k] for k in part])
@@ -861,6 +863,17 @@ class KnowledgeBase:
             report.files.append(FileOutcome(info["filename"], "released", ids))
             report.chunks_embedded = self._publish_if_changed(catalog, None, report)
         return report
+
+    def quarantine_preview(self, qid: int) -> list[dict]:
+        """The redacted text each held document would be released as, so a curator reads it before releasing."""
+        catalog = self._catalog()
+        try:
+            taken = catalog.take_quarantined(int(qid))
+        finally:
+            catalog.close()
+        if taken is None:
+            raise KBError(f"no quarantined item #{qid}")
+        return [{"doc_id": d.meta.doc_id, "title": d.meta.title, "text": self._redacted(d).text} for d in taken[1]]
 
     def drop_quarantined(self, qid: int) -> None:
         with self._writing() as catalog:

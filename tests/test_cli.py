@@ -85,3 +85,20 @@ def test_remove_reindex_rollback_commands(tmp_path, fixture_dir):
     assert res.returncode == 0 and "g000002" in res.stdout
     missing = kb(home, "remove", "no-such-doc")
     assert missing.returncode == 1 and "no-such-doc" in missing.stderr
+
+
+def test_progress_without_a_terminal_prints_a_line_per_stage_and_a_periodic_count(capsys, monkeypatch):
+    """`make run > file` must show progress: no bars, plain lines."""
+    import kb_cli
+
+    clock = iter([0.0, 1.0, 12.0, 13.0, 14.0, 15.0])
+    monkeypatch.setattr("time.monotonic", lambda: next(clock))
+    progress = kb_cli._Progress(True, tty=False, every=10.0)
+    progress("embedding", 0, 300)    # t=0: stage line
+    progress("embedding", 32, 300)   # t=1: too soon for a count
+    progress("embedding", 64, 300)   # t=12: periodic count
+    progress("embedding", 300, 300)  # t=13: the stage's end
+    progress("database", 5, 10)      # t=14: next stage
+    err = capsys.readouterr().out.splitlines()
+    assert err == ["Embedding passages ... 0 of 300", "Embedding passages: 64 of 300", "Embedding passages: 300 of 300",
+                   "Writing the passage database ... 5 of 10"]

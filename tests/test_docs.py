@@ -30,3 +30,21 @@ def test_ci_runs_the_readme_test_command():
 def test_cli_help_runs_without_loading_anything():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0 and "ingest" in result.output
+
+
+def test_make_run_installs_only_runtime_dependencies():
+    """`make run` must not put playwright, locust, hypothesis... into the runtime environment; `make test` must."""
+    import re
+    import subprocess
+
+    def recipe(target: str) -> str:
+        out = subprocess.run(["make", "-n", "-B", "-f", str(ROOT / "Makefile"), target], cwd=ROOT,
+                             capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "VENV": "/nonexistent"})
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    run = recipe("run")
+    installs = re.findall(r"pip install [^\n]*", run)
+    assert any('-e .' in line for line in installs), installs
+    assert not any("[test]" in line or "[eval]" in line for line in installs), installs
+    assert "[test]" in recipe("test")

@@ -1,11 +1,17 @@
 """Practice Partner web app: application factory and the gunicorn entry point used by `kb serve`."""
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
+import socket
 import sys
 import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -91,6 +97,17 @@ def error_response(status: int, message: str) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+def retry_after_seconds(app: Flask) -> int:
+    """Seconds until the breached limit's window resets (for the Retry-After header); 60 if unknown."""
+    try:
+        current = app.extensions["kb_limiter"].current_limit
+        if current is not None:
+            return max(1, int(current.reset_at - time.time()))
+    except Exception:  # noqa: BLE001 - a storage hiccup must not turn a 429 into a 500
+        pass
+    return 60
+
+
 def _install_rate_limits(app: Flask) -> Limiter:
     """A Limiter per app (flask-limiter keeps its state on the object), wrapped around the limited views."""
     lim = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"], default_limits=[])
@@ -134,6 +151,12 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
     )
     if test_config:
         app.config.update(test_config)
+    if settings.proxy_hops > 0:
+        # Behind a TLS-terminating proxy: the client's address (rate limits), https links and the public host.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.json.sort_keys = False  # keep the key order of result.to_dict(), like `kb search --json`
     if settings.log_queries:
         _log_queries_to_stderr()
@@ -149,12 +172,19 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
     db.init_app(app)
     csrf.init_app(app)
 
-    from . import auth, curate, search
+    from . import auth, curate, search, tokens
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(tokens.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(curate.bp)
     _install_rate_limits(app)
+
+    from .render import doc_type_label, local_time, version_label
+
+    app.add_template_filter(local_time, "when")
+    app.add_template_filter(version_label, "version")
+    app.add_template_global(doc_type_label, "type_label")
 
     @app.context_processor
     def _globals() -> dict:
@@ -184,7 +214,12 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
 
     @app.errorhandler(429)
     def _rate(_e: Exception) -> Any:
-        return error_response(429, "Too many requests; wait a minute and try again.")
+        retry = retry_after_seconds(app)
+        resp = error_response(429, f"Too many requests; try again in {retry} seconds.")
+        body, status = resp
+        out = app.make_response((body, status))
+        out.headers["Retry-After"] = str(retry)
+        return out
 
     @app.errorhandler(404)
     def _nf(_e: Exception) -> Any:
@@ -254,7 +289,59 @@ def _warm_worker(worker: Any) -> None:
         worker.log.warning("warm-up skipped: %s", exc.__class__.__name__)
 
 
-def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
+def port_problem(host: str, port: int) -> str | None:
+    """Why nothing could listen on host:port, checked before gunicorn starts (it would only log a traceback)."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        return f"cannot use host {host!r}: {exc.strerror}"
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does: TIME_WAIT is no obstacle
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use (is Practice Partner already running?); stop that "
+                        f"server or choose another port (kb serve --port N, make run PORT=N)")
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+def public_url(host: str, port: int) -> str:
+    """The address to give people: a wildcard bind is reached through this machine's name."""
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    return f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+
+
+def wait_until_ready(host: str, port: int, announce: Any, timeout: float = 900.0) -> bool:
+    """Poll /healthz until a worker answers, then announce it once: the URL printed earlier is not yet serving."""
+    probe = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    url = f"http://{'[' + probe + ']' if ':' in probe else probe}:{port}/healthz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp:
+                import json as _json
+
+                body = _json.loads(resp.read() or b"{}")
+            from .render import version_label
+
+            announce(f"ready: {public_url(host, port)} serves {body.get('documents', '?')} documents "
+                     f"({version_label(str(body.get('generation', '')))}). Stop with Ctrl-C.")
+            return True
+        except urllib.error.HTTPError as exc:
+            if exc.code == 503:
+                announce(f"ready: {public_url(host, port)}, but the knowledge base is empty: add documents with "
+                         "`kb ingest PATH` or the curator area. Stop with Ctrl-C.")
+                return True
+            time.sleep(0.5)
+        except (OSError, ValueError):
+            time.sleep(0.5)
+    announce(f"error: no worker answered {url} within {int(timeout)} s; see the log above")
+    return False
+
+
+def make_gunicorn_app(settings: Settings, host: str, port: int, announce: Any = None) -> Any:
     """Build the gunicorn application object (separate from running it so tests can inspect its config)."""
     from gunicorn.app.base import BaseApplication
 
@@ -263,6 +350,12 @@ def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
 
         def __init__(self) -> None:
             self.options = gunicorn_options(settings, host, port)
+            if announce is not None:
+                def when_ready(_server: Any) -> None:
+                    threading.Thread(target=wait_until_ready, args=(host, port, announce), name="kb-ready",
+                                     daemon=True).start()
+
+                self.options["when_ready"] = when_ready
             super().__init__()
 
         def load_config(self) -> None:
@@ -275,6 +368,6 @@ def make_gunicorn_app(settings: Settings, host: str, port: int) -> Any:
     return PracticePartnerServer()
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the web app under gunicorn until interrupted (used by `kb serve`)."""
-    make_gunicorn_app(settings, host, port).run()
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, announce: Any = None) -> None:
+    """Run the web app under gunicorn until interrupted (used by `kb serve`); `announce` hears "ready"."""
+    make_gunicorn_app(settings, host, port, announce).run()

@@ -74,7 +74,7 @@ def reader_required(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if current_app.extensions["kb_settings"].require_login and g.user is None:
+        if current_app.extensions["kb_settings"].require_login and g.user is None and not g.get("api_token"):
             return _deny("physician")
         return view(*args, **kwargs)
 

@@ -36,8 +36,29 @@ def init_schema(path: str | Path) -> None:
                 conn.execute("ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0")
             except sqlite3.OperationalError:  # another worker added it first
                 pass
+        _add_columns(conn)
     finally:
         conn.close()
+
+
+# Columns added after the first release: (table, column, declaration). Added in place to an older webapp.db.
+ADDED_COLUMNS = (
+    ("feedback", "reason", "TEXT NOT NULL DEFAULT ''"),
+    ("feedback", "start", "INTEGER"),
+    ("feedback", "end", "INTEGER"),
+)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Bring an older webapp.db up to date; two workers racing here both end with the column present."""
+    for table, column, decl in ADDED_COLUMNS:
+        have = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            try:
+                conn.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {decl}')
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def get_db() -> sqlite3.Connection:

@@ -9,7 +9,12 @@ _INT = {"type": "integer"}
 ERROR = {
     "type": "object",
     "required": ["error"],
-    "properties": {"error": {"type": "string", "description": "What went wrong, for a person to read."}},
+    "properties": {
+        "error": {"type": "string", "description": "What went wrong, for a person to read."},
+        "parameter": {"type": "string", "description": "The query parameter at fault (400 only)."},
+        "valid": {"type": "array", "items": {"type": "string"},
+                  "description": "For an unknown filter value: the values this knowledge base accepts."},
+    },
 }
 
 HIT = {
@@ -32,6 +37,8 @@ HIT = {
         "start": {"type": "integer", "description": "Offset of the passage in the document text."},
         "end": _INT,
         "filename": _STR,
+        "url": {"type": "string", "description": "Absolute link to the document page with this passage highlighted "
+                                                  "(API responses only)."},
         "highlights": {
             "type": "array",
             "description": "[start, end] offsets into `text` of the query-matching words.",
@@ -164,9 +171,12 @@ def openapi_document() -> dict:
             "version": "1.0.0",
             "description": "Search over chronic pain / opioid guidance and de-identified Project ECHO case "
                            "recommendations. Content supports professional judgement; it is not patient-specific "
-                           "advice. When KB_REQUIRE_LOGIN=1 every route except /healthz needs a logged-in "
-                           "session (401 otherwise).",
+                           "advice. When KB_REQUIRE_LOGIN=1 every /api/ route except this document needs a "
+                           "logged-in session or an API token (401 otherwise). Tokens are created by an admin "
+                           "(`kb tokens add NAME` or the curator area), are read-only, and are sent as "
+                           "`Authorization: Bearer ppt_...`.",
         },
+        "security": [{}, {"bearerToken": []}, {"sessionCookie": []}],
         "paths": {
             "/api/search": {
                 "get": {
@@ -177,9 +187,12 @@ def openapi_document() -> dict:
                          "schema": {"type": "string", "minLength": 1, "maxLength": 500}},
                         {"name": "k", "in": "query", "required": False, "description": "Number of hits.",
                          "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
-                        _list_param("type", "Document type filter (echo-case, guideline, other); repeatable."),
-                        _list_param("source", "Source organisation filter; repeatable."),
-                        _list_param("tag", "Topic tag filter; repeatable."),
+                        _list_param("type", "Document type filter (echo-case, guideline, other); repeatable. "
+                                    "Any other value is a 400 listing the valid ones."),
+                        _list_param("source", "Source organisation filter; repeatable; must name a source in the "
+                                    "knowledge base (else 400 with the valid values)."),
+                        _list_param("tag", "Topic tag filter; repeatable; must name a tag in the knowledge base "
+                                    "(else 400 with the valid values)."),
                         {"name": "from", "in": "query", "required": False,
                          "description": "Earliest publication date (inclusive).",
                          "schema": {"type": "string", "format": "date"}},
@@ -196,9 +209,13 @@ def openapi_document() -> dict:
                         "200": _ok("Ranked hits and an extractive answer.", "SearchResult",
                                    {"X-KB-Generation": {"description": "Generation that answered.",
                                                         "schema": {"type": "string"}}}),
-                        "400": _err("Missing, empty or oversized query, or a bad k, date or mode."),
-                        "401": _err("Login required (KB_REQUIRE_LOGIN=1)."),
-                        "429": _err("Rate limit exceeded."),
+                        "400": _err("Missing, empty or oversized query, a bad k, date or mode, or an unknown "
+                                    "filter value (`valid` lists the accepted ones)."),
+                        "401": _err("Login or an API token required (KB_REQUIRE_LOGIN=1), or the token is "
+                                    "unknown or revoked."),
+                        "429": {**_err("Rate limit exceeded."),
+                                "headers": {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                                            "schema": {"type": "integer"}}}},
                         "503": _err("Nothing has been indexed yet, or the index is unavailable."),
                     },
                 }
@@ -210,7 +227,8 @@ def openapi_document() -> dict:
                     "parameters": [{"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "responses": {
                         "200": _ok("The document.", "Document"),
-                        "401": _err("Login required (KB_REQUIRE_LOGIN=1)."),
+                        "401": _err("Login or an API token required (KB_REQUIRE_LOGIN=1), or the token is "
+                                    "unknown or revoked."),
                         "404": _err("No document has this id."),
                         "503": _err("The index is unavailable."),
                     },
@@ -220,6 +238,7 @@ def openapi_document() -> dict:
                 "get": {
                     "summary": "Liveness and the live generation's size.",
                     "operationId": "health",
+                    "security": [{}],
                     "responses": {
                         "200": _ok("Serving.", "Health"),
                         "503": _err("Nothing has been indexed yet, or the index is unavailable."),
@@ -230,6 +249,7 @@ def openapi_document() -> dict:
                 "get": {
                     "summary": "This document.",
                     "operationId": "openapi",
+                    "security": [{}],
                     "responses": {"200": {"description": "OpenAPI 3.0 document.",
                                           "content": {"application/json": {"schema": {"type": "object"}}}}},
                 }
@@ -238,5 +258,11 @@ def openapi_document() -> dict:
         "components": {
             "schemas": {"Error": ERROR, "Hit": HIT, "SearchResult": SEARCH_RESULT, "Document": DOCUMENT,
                         "Health": HEALTH},
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer",
+                                "description": "A read-only API token (`ppt_...`) created by an admin; revocable."},
+                "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session",
+                                  "description": "The browser session after signing in at /login."},
+            },
         },
     }

@@ -258,3 +258,39 @@ def first_marked(nodes: list[dict]) -> list[dict]:
 
     visit(nodes)
     return nodes
+
+
+def topic_label(slug: str) -> str:
+    """A tag as people write it: "low-back-pain" -> "Low back pain", short abbreviations in capitals ("OUD")."""
+    words = [w for w in (slug or "").replace("_", "-").split("-") if w]
+    if not words:
+        return slug or ""
+    # short words and words without a vowel read as abbreviations: OUD, MME, CRPS
+    words = [w.upper() if len(w) <= 3 and len(words) == 1 or not re.search(r"[aeiouy]", w, re.I) else w
+             for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def local_time(value: object) -> str:
+    """A stored timestamp (epoch seconds or ISO 8601, usually UTC) in this server's local time, to the minute."""
+    from datetime import datetime, timezone
+
+    if value in (None, ""):
+        return ""
+    try:
+        if isinstance(value, (int, float)) or (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?", value)):
+            moment = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        else:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return str(value)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def version_label(generation: str) -> str:
+    """"g000007" -> "version 7": curators think in versions of the knowledge base, not directory names."""
+    digits = (generation or "").lstrip("g").lstrip("0")
+    return f"version {digits or '0'}" if (generation or "").startswith("g") and digits.isdigit() else generation

@@ -48,3 +48,31 @@ CREATE TABLE IF NOT EXISTS jobs (
     started TEXT NOT NULL,
     finished TEXT NOT NULL DEFAULT ''
 );
+
+-- API tokens for other services (an EMR): only a SHA-256 of the token is kept; scope 'read' = GET /api/* only.
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL DEFAULT 'read' CHECK (scope IN ('read')),
+    created TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used TEXT NOT NULL DEFAULT '',
+    revoked TEXT NOT NULL DEFAULT ''
+);
+
+-- Searches that found nothing or no answer, counted per day and status; never their text (see webapp/gaps.py).
+CREATE TABLE IF NOT EXISTS search_gaps (
+    day TEXT NOT NULL,
+    status TEXT NOT NULL,
+    n INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, status)
+);
+
+-- Question text of those searches, written only when KB_LOG_QUERIES=1.
+CREATE TABLE IF NOT EXISTS search_gap_queries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    status TEXT NOT NULL,
+    query TEXT NOT NULL
+);

@@ -6,9 +6,10 @@ import logging
 import sqlite3
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+                   send_file, session, url_for)
 
 from index.errors import DocumentNotFound, KBEmpty, KBError, QueryError
 from index.originals import label as original_label
@@ -18,8 +19,9 @@ from . import error_response
 from .auth import _safe_next, reader_required
 from .db import get_db, now
 from .openapi import openapi_document
+from . import gaps
 from .render import (block_nodes, doc_type_label, first_marked, parse_date, passage_split, review_status, segments,
-                     table_of_contents)
+                     table_of_contents, topic_label)
 
 bp = Blueprint("search", __name__)
 log = logging.getLogger("webapp.search")
@@ -41,8 +43,30 @@ EMPTY_MESSAGE = "The knowledge base is empty: a curator needs to add documents b
 _facets_lock = threading.Lock()
 
 
+FIELD_LABELS = {"q": "Your clinical question", "k": "Number of results", "type": "Document type",
+                "source": "Source", "tag": "Topic", "from": "Published from", "to": "Published to", "mode": "Mode"}
+FILTER_PARAMS = ("q", "k", "type", "source", "tag", "from", "to", "mode")
+
+
 class BadRequest(ValueError):
-    """A request parameter a user can fix; shown as a 400 with the message."""
+    """A request parameter a user can fix; shown as a 400 naming the field (page) or the parameter (API)."""
+
+    def __init__(self, param: str, problem: str, valid: list[str] | None = None) -> None:
+        self.param, self.problem, self.valid = param, problem, valid
+        super().__init__(f"'{param}' {problem}")
+
+    def page_message(self) -> str:
+        """The same problem in the words of the form: the field's label instead of the parameter's name."""
+        text = f"{FIELD_LABELS.get(self.param, self.param)} {self.problem}"
+        for param, label in FIELD_LABELS.items():
+            text = text.replace(f"'{param}'", label)
+        return text + "."
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"error": str(self), "parameter": self.param}
+        if self.valid is not None:
+            out["valid"] = self.valid
+        return out
 
 
 def kb() -> Any:
@@ -57,9 +81,9 @@ def parse_k(raw: str | None) -> int:
     try:
         k = int(raw)
     except ValueError:
-        raise BadRequest(f"k must be a whole number from 1 to {MAX_K}") from None
+        raise BadRequest("k", f"must be a whole number from 1 to {MAX_K}") from None
     if not 1 <= k <= MAX_K:
-        raise BadRequest(f"k must be a whole number from 1 to {MAX_K}")
+        raise BadRequest("k", f"must be a whole number from 1 to {MAX_K}")
     return k
 
 
@@ -67,25 +91,37 @@ def parse_query(raw: str | None) -> str:
     """Reject missing, blank and oversized queries before they reach the index."""
     q = (raw or "").strip()
     if not q:
-        raise BadRequest("the query (q) is missing or empty")
+        raise BadRequest("q", "is missing or empty")
     if len(q) > MAX_QUERY:
-        raise BadRequest(f"the query is longer than {MAX_QUERY} characters")
+        raise BadRequest("q", f"is longer than {MAX_QUERY} characters")
     return q
 
 
-def parse_filters(args: Any) -> SearchFilters:
-    """type/source/tag may repeat; from/to are YYYY-MM-DD publication-date bounds."""
+def parse_filters(args: Any, known: dict | None = None) -> SearchFilters:
+    """type/source/tag may repeat and must name values the KB has; from/to are YYYY-MM-DD publication bounds.
+
+    An unknown value is a 400 listing the valid ones: an empty 200 would read as "nothing on this topic".
+    """
 
     def many(name: str) -> tuple[str, ...]:
         return tuple(v.strip() for v in args.getlist(name) if v and v.strip())
 
+    valid = {"type": list(DOC_TYPES)}
+    if known:
+        valid.update(source=list(known.get("sources", [])), tag=list(known.get("tags", [])))
+    for name, allowed in valid.items():
+        if name != "type" and not allowed:
+            continue  # the KB could not say (empty or unavailable): the search itself reports that
+        for value in many(name):
+            if value not in allowed:
+                raise BadRequest(name, f"has no value '{value[:80]}'; valid values: {', '.join(allowed)}", allowed)
     date_from = (args.get("from") or "").strip()
     date_to = (args.get("to") or "").strip()
     for label, value in (("from", date_from), ("to", date_to)):
         if value and parse_date(value) is None:
-            raise BadRequest(f"'{label}' must be a date written YYYY-MM-DD")
+            raise BadRequest(label, "must be a date written YYYY-MM-DD")
     if date_from and date_to and date_from > date_to:
-        raise BadRequest("'from' is after 'to'")
+        raise BadRequest("from", "is after 'to'")
     return SearchFilters(doc_types=many("type"), sources=many("source"), tags=many("tag"),
                          date_from=date_from, date_to=date_to)
 
@@ -93,7 +129,7 @@ def parse_filters(args: Any) -> SearchFilters:
 def parse_mode(raw: str | None) -> str:
     mode = (raw or "hybrid").strip() or "hybrid"
     if mode not in MODES:
-        raise BadRequest(f"mode must be one of {', '.join(MODES)}")
+        raise BadRequest("mode", f"must be one of {', '.join(MODES)}", list(MODES))
     return mode
 
 
@@ -104,24 +140,47 @@ def _log_query(q: str, result_gen: str, n: int) -> None:
 
 
 def facets() -> dict:
-    """Sources and tags for the filter controls, cached per generation so each page view stays cheap."""
+    """Types, sources and tags present in the live KB, for the filter controls and for validating filters.
+
+    Cached per generation so each page view stays cheap.
+    """
     cache = current_app.extensions.setdefault("kb_facets", {})
     try:
-        gen = kb().stats()["generation"]
+        stats = kb().stats()
     except KBError:
-        return {"sources": [], "tags": []}
+        return {"doc_types": [], "sources": [], "tags": [], "documents": 0, "updated": ""}
+    gen = stats["generation"]
     with _facets_lock:
         if cache.get("generation") != gen:
             if hasattr(kb(), "facets"):
                 found = kb().facets()
                 sources, tags = list(found.get("sources", [])), list(found.get("tags", []))
+                types = list(found.get("doc_types", []))
             else:
                 docs = kb().list_documents()
                 sources = sorted({d.source for d in docs if d.source})
                 tags = sorted({t for d in docs for t in (d.tags or [])})
+                types = sorted({d.doc_type for d in docs})
             # bounded whatever the KB returns, so one document's metadata cannot make every page huge
-            cache.update(generation=gen, sources=sources[:MAX_FACETS], tags=tags[:MAX_FACETS])
-        return {"sources": cache["sources"], "tags": cache["tags"]}
+            cache.update(generation=gen, sources=sources[:MAX_FACETS], tags=tags[:MAX_FACETS], doc_types=types,
+                         documents=stats.get("documents", 0), updated=str(stats.get("updated", ""))[:10])
+        return {k: cache[k] for k in ("doc_types", "sources", "tags", "documents", "updated")}
+
+
+def clean_args_url() -> str | None:
+    """The same search without empty parameters (a GET form sends every field), or None when already clean."""
+    args = request.args
+    if not any(not (v or "").strip() for k in FILTER_PARAMS for v in args.getlist(k)):
+        return None
+    kept = [(k, v.strip() if k == "q" else v) for k, v in args.items(multi=True)
+            if k not in FILTER_PARAMS or (v or "").strip()]
+    return url_for("search.index") + ("?" + urlencode(kept) if kept else "")
+
+
+def passage_url(hit: Any, external: bool = False) -> str:
+    """Where the cited passage is shown, highlighted, inside its document."""
+    return url_for("search.document", doc_id=hit.doc_id, start=hit.start, end=hit.end, _anchor="passage",
+                   _external=external)
 
 
 def _blocks(doc_id: str, start: int, end: int) -> list[dict] | None:
@@ -142,7 +201,7 @@ def _shifted(blocks: list[dict] | None, offset: int) -> list[dict] | None:
     return [{**b, "start": b["start"] - offset, "end": b["end"] - offset} for b in blocks]
 
 
-def hit_view(i: int, hit: Any, back: str = "") -> dict:
+def hit_view(i: int, hit: Any, back: str = "", q: str = "") -> dict:
     """Everything a result card shows, computed in Python so the template only escapes and prints."""
     blocks = _shifted(_blocks(hit.doc_id, hit.start, hit.end), hit.start)
     focus = [(s, e) for s, e in (hit.highlights or [])]
@@ -156,6 +215,7 @@ def hit_view(i: int, hit: Any, back: str = "") -> dict:
         "review": review_status(hit.date, hit.reviewed),
         "doc_url": url_for("search.document", doc_id=hit.doc_id, start=hit.start, end=hit.end,
                            **({"hl": hl} if hl else {}), **({"back": back} if back else {}), _anchor="passage"),
+        "rated_key": rated_key(q, hit.chunk_id),
     }
 
 
@@ -182,30 +242,35 @@ def answer_view(a: Any, hit: Any) -> dict:
 @reader_required
 def index() -> Any:
     """The physician's page: one question box, an extractive answer with citations, ranked source cards."""
+    cleaner = clean_args_url()
+    if cleaner is not None:
+        return redirect(cleaner)
     args = request.args
     q = args.get("q", "").strip()
     form = {
         "q": q, "type": args.get("type", ""), "source": args.get("source", ""), "tag": args.get("tag", ""),
         "from": args.get("from", ""), "to": args.get("to", ""),
     }
+    known = facets()
     result = None
     error = None
+    error_field = ""
     status = 200
     hits: list[dict] = []
     answer: list[dict] = []
     if q:
         try:
             q = parse_query(q)
-            filters = parse_filters(args)
+            filters = parse_filters(args, known)
             k = parse_k(args.get("k"))
             result = kb().search(q, k=k, filters=filters, exact=args.get("exact") == "1")
             _log_query(q, result.generation, len(result.hits))
+            _count_gap(result, q)
             back_url = url_for("search.index", **{k: v for k, v in form.items() if v})
-            hits = [hit_view(i, h, back_url) for i, h in enumerate(result.hits)]
+            hits = [hit_view(i, h, back_url, result.query) for i, h in enumerate(result.hits)]
             answer = [answer_view(a, result.hits[a.hit]) for a in result.answer if 0 <= a.hit < len(hits)]
         except BadRequest as e:
-            msg = str(e)
-            error, status = msg[:1].upper() + msg[1:] + ".", 400
+            error, error_field, status = e.page_message(), e.param, 400
         except QueryError as e:
             error, status = str(e), 400
         except KBEmpty:
@@ -213,16 +278,27 @@ def index() -> Any:
         except KBError as e:
             error, status = f"Search is unavailable: {e}", 503
     back = url_for("search.index", **{k: v for k, v in form.items() if v})
+    types = [t for t in DOC_TYPES if t in known["doc_types"] or t == form["type"]]
+    topics = [(t, topic_label(t)) for t in known["tags"]]
     exact_url = url_for("search.index", exact="1", **{k: v for k, v in form.items() if v})
     searched_url = url_for("search.index", **{**{k: v for k, v in form.items() if v},
                                                 "q": result.corrected_query}) if result and result.corrected_query else ""
     resp = render_template(
-        "search.html", form=form, result=result, hits=hits, answer=answer, error=error,
+        "search.html", form=form, result=result, hits=hits, answer=answer, error=error, error_field=error_field,
         exact_url=exact_url, searched_url=searched_url, status=getattr(result, "answer_status", ""),
-        examples=EXAMPLES, doc_types=[(t, doc_type_label(t)) for t in DOC_TYPES], facets=facets(),
-        back=back,
+        examples=EXAMPLES, doc_types=[(t, doc_type_label(t)) for t in types], facets=known, topics=topics,
+        back=back, rated=session.get("rated", {}), reasons=list(FEEDBACK_REASONS.items()),
+        reason_labels=FEEDBACK_REASONS,
     )
     return resp, status
+
+
+def _count_gap(result: Any, q: str) -> None:
+    """Count searches that found nothing or no answer, for the curators' gaps view (text only if opted in)."""
+    try:
+        gaps.record(get_db(), result, q, current_app.extensions["kb_settings"].log_queries)
+    except Exception:  # noqa: BLE001 - a busy webapp.db must never fail a physician's search
+        log.warning("could not count a search gap", exc_info=False)
 
 
 @bp.route("/documents/<path:doc_id>")
@@ -274,10 +350,32 @@ def original(doc_id: str) -> Any:
     return resp
 
 
+FEEDBACK_REASONS = {
+    "outdated": "Out of date",
+    "off_topic": "Not about my question",
+    "too_general": "Too general to act on",
+    "incorrect": "Looks incorrect",
+    "other": "Something else",
+}
+
+
+def rated_key(q: str, chunk_id: int) -> str:
+    """Which card was rated, for the confirmation shown in place (the session keeps a few, not the question)."""
+    return hashlib.sha256(q.lower().encode()).hexdigest()[:12] + f":{chunk_id}"
+
+
+def _offset(raw: str | None) -> int | None:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        return None
+    return value if 0 <= value < 10**9 else None
+
+
 @bp.route("/feedback", methods=["POST"])
 @reader_required
 def feedback() -> Any:
-    """Helpful / not helpful on one result; the query text is stored only when query logging is on."""
+    """Helpful / not helpful on one result; the question text is stored only when query logging is on."""
     f = request.form
     verdict = f.get("verdict", "")
     q = f.get("q", "").strip()
@@ -292,15 +390,40 @@ def feedback() -> Any:
         return error_response(400, "That feedback could not be recorded: the form was incomplete.")
     # the question text is kept only under the query-logging policy (KB_LOG_QUERIES=1); its hash always is
     kept = q if current_app.extensions["kb_settings"].log_queries else ""
-    get_db().execute(
-        "INSERT INTO feedback (created, query_hash, query, doc_id, chunk_id, generation, verdict) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (now(), hashlib.sha256(q.lower().encode()).hexdigest(), kept, doc_id, chunk_id, generation, verdict),
+    start, end = _offset(f.get("start")), _offset(f.get("end"))
+    cur = get_db().execute(
+        "INSERT INTO feedback (created, query_hash, query, doc_id, chunk_id, generation, verdict, start, \"end\") "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (now(), hashlib.sha256(q.lower().encode()).hexdigest(), kept, doc_id, chunk_id, generation, verdict,
+         start, end),
     )
-    flash("Thank you, your feedback was recorded.")
-    back = _safe_next(f.get("back"))
-    anchor = f.get("n", "")
-    return redirect(back + (f"#hit-{int(anchor)}" if anchor.isdigit() else ""))
+    rated = dict(session.get("rated", {}))
+    rated[rated_key(q, chunk_id)] = {"verdict": verdict, "id": int(cur.lastrowid), "reason": ""}
+    session["rated"] = dict(list(rated.items())[-20:])
+    return redirect(_back_to_card(f))
+
+
+@bp.route("/feedback/reason", methods=["POST"])
+@reader_required
+def feedback_reason() -> Any:
+    """The optional reason for a "not helpful", chosen from a short list (no free text: nothing to screen)."""
+    f = request.form
+    key, reason = f.get("key", ""), f.get("reason", "")
+    rated = dict(session.get("rated", {}))
+    entry = rated.get(key)
+    if entry is None or reason not in FEEDBACK_REASONS:
+        return error_response(400, "That reason could not be recorded: choose one of the listed reasons.")
+    get_db().execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, entry["id"]))
+    rated[key] = {**entry, "reason": reason}
+    session["rated"] = rated
+    return redirect(_back_to_card(f))
+
+
+def _back_to_card(form: Any) -> str:
+    """Back to the results, scrolled to the card that now shows the confirmation."""
+    back = _safe_next(form.get("back"))
+    anchor = form.get("n", "")
+    return back + (f"#hit-{int(anchor)}" if anchor.isdigit() else "")
 
 
 # ---------------------------------------------------------------- JSON API
@@ -313,21 +436,27 @@ def _json_error(status: int, message: str) -> Any:
 @bp.route("/api/search")
 @reader_required
 def api_search() -> Any:
-    """Exactly result.to_dict(), the JSON of `kb search --json`, with the generation also in a header."""
+    """result.to_dict(), the JSON of `kb search --json`, plus a `url` to each cited passage."""
     try:
         q = parse_query(request.args.get("q"))
         k = parse_k(request.args.get("k"))
-        filters = parse_filters(request.args)
+        filters = parse_filters(request.args, facets())
         mode = parse_mode(request.args.get("mode"))
         result = kb().search(q, k=k, filters=filters, mode=mode, exact=request.args.get("exact") == "1")
-    except (BadRequest, QueryError) as e:
+    except BadRequest as e:
+        return jsonify(e.to_json()), 400
+    except QueryError as e:
         return _json_error(400, str(e))
     except KBEmpty:
         return _json_error(503, EMPTY_MESSAGE)
     except KBError as e:
         return _json_error(503, str(e))
     _log_query(q, result.generation, len(result.hits))
-    resp = jsonify(result.to_dict())
+    _count_gap(result, q)
+    body = result.to_dict()
+    for hit, out in zip(result.hits, body.get("hits", [])):
+        out["url"] = passage_url(hit, external=True)
+    resp = jsonify(body)
     resp.headers["X-KB-Generation"] = result.generation
     return resp
 

@@ -158,3 +158,14 @@ class FakeKB:
         self._publish()
         return IngestReport(documents=1, generation=self.generation,
                             files=[FileOutcome(path=q["filename"], status="released", doc_ids=[q["doc_id"]])])
+
+    def drop_quarantined(self, qid: int) -> None:
+        self.quarantine.pop(int(qid), None)
+
+    def quarantine_preview(self, qid: int) -> list[dict]:
+        qid = int(qid)
+        if qid not in self.quarantine:
+            from index.errors import KBError
+            raise KBError(f"no quarantined item {qid}")
+        q = self.quarantine[qid]
+        return [{"doc_id": q["doc_id"], "title": q["doc_id"], "text": q["text"].replace("MRN", "[REDACTED]")}]

@@ -12,6 +12,8 @@ def test_api_search_returns_exactly_to_dict(client, fake_kb):
     r = client.get("/api/search", query_string={"q": "taper oxycodone", "k": "3"})
     assert r.status_code == 200
     expected = fake_kb.search("taper oxycodone", k=3, filters=SearchFilters()).to_dict()
+    for hit in expected["hits"]:  # plus a link to each cited passage
+        hit["url"] = f"http://localhost/documents/{hit['doc_id']}?start={hit['start']}&end={hit['end']}#passage"
     assert r.get_json() == expected
     assert list(r.get_json().keys()) == list(expected.keys())  # same key order as `kb search --json`
     assert r.headers["X-KB-Generation"] == expected["generation"]
@@ -19,9 +21,10 @@ def test_api_search_returns_exactly_to_dict(client, fake_kb):
 
 
 def test_api_search_filters_and_mode(client, fake_kb):
-    client.get("/api/search?q=oxycodone&type=guideline&type=echo-case&tag=oud&source=S&from=2020-01-01&to=2021-01-01&mode=bm25")
+    client.get("/api/search?q=oxycodone&type=guideline&type=echo-case&tag=oud&source=Project+ECHO+Ontario&from=2020-01-01"
+               "&to=2021-01-01&mode=bm25")
     _, q, k, f, mode = fake_kb.calls[-1]
-    assert f.doc_types == ("guideline", "echo-case") and f.tags == ("oud",) and f.sources == ("S",)
+    assert f.doc_types == ("guideline", "echo-case") and f.tags == ("oud",) and f.sources == ("Project ECHO Ontario",)
     assert (f.date_from, f.date_to, mode, k) == ("2020-01-01", "2021-01-01", "bm25", 10)
 
 
@@ -33,7 +36,7 @@ def test_api_search_400(client, qs):
     r = client.get("/api/search", query_string=qs)
     assert r.status_code == 400
     body = r.get_json()
-    assert set(body) == {"error"} and body["error"]
+    assert set(body) <= {"error", "parameter", "valid"} and body["error"]
 
 
 def test_api_search_accepts_500_chars(client):
@@ -116,6 +119,7 @@ def test_openapi_is_valid_and_matches_live_responses(client, make_app):
         ("/api/search", "/api/search?q=zzzz"),
         ("/api/search", "/api/search"),
         ("/api/search", "/api/search?q=a&k=99"),
+        ("/api/search", "/api/search?q=a&type=pamphlet"),
         ("/api/documents/{doc_id}", "/api/documents/opioid-taper"),
         ("/api/documents/{doc_id}", "/api/documents/nope"),
         ("/healthz", "/healthz"),
@@ -126,8 +130,32 @@ def test_openapi_is_valid_and_matches_live_responses(client, make_app):
     empty = make_app(kb=FakeKB([])).test_client()
     _check(spec, "/healthz", empty.get("/healthz"))
     _check(spec, "/api/search", empty.get("/api/search?q=x"))
+    limited = make_app(RATELIMIT_ENABLED=True, SEARCH_RATE_LIMIT="1/minute").test_client()
+    limited.get("/api/search?q=oxycodone")
+    _check(spec, "/api/search", limited.get("/api/search?q=oxycodone"))  # 429 with its documented Retry-After
+    _check(spec, "/api/search", client.get("/api/search?q=a", headers={"Authorization": "Bearer ppt_forged"}))
     # the search schema really constrains: a broken hit fails validation
     bad = client.get("/api/search?q=oxycodone").get_json()
     bad["hits"][0].pop("doc_id")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, _resolve(spec, spec["components"]["schemas"]["SearchResult"]))
+
+
+@pytest.mark.parametrize("param,value,valid", [
+    ("type", "pamphlet", ["guideline", "echo-case", "other"]),
+    ("tag", "no-such-topic", ["buprenorphine", "misc", "opioids", "oud", "tapering"]),
+    ("source", "Nobody", ["Bad <i>Org</i>", "Ontario Guidance Group", "Project ECHO Ontario"]),
+])
+def test_unknown_filter_value_is_a_400_listing_the_valid_values(client, fake_kb, param, value, valid):
+    r = client.get("/api/search", query_string={"q": "oxycodone", param: value})
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["parameter"] == param and body["valid"] == valid
+    assert value in body["error"] and all(v in body["error"] for v in valid)
+    assert not [c for c in fake_kb.calls if c[0] == "search"], "an unknown value never reaches the index"
+
+
+def test_hits_carry_a_url_to_the_cited_passage(client):
+    hit = client.get("/api/search", query_string={"q": "taper oxycodone"}).get_json()["hits"][0]
+    page = client.get(hit["url"].replace("http://localhost", ""))
+    assert page.status_code == 200 and 'id="passage"' in page.get_data(as_text=True)

@@ -66,6 +66,7 @@ def server(web_kb_home, tmp_path):
     shutil.copytree(web_kb_home, home)
     settings = Settings(home=home)
     add_user(settings, "cara", PASSWORD, "curator")
+    add_user(settings, "ada", PASSWORD, "admin")
     app = create_app(settings, kb=KnowledgeBase(settings))
     srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -90,8 +91,9 @@ def page(browser):
 def test_physician_searches_reads_answer_opens_passage_and_marks(page, server):
     url = server["url"]
     page.goto(url + "/")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    assert page.evaluate("document.activeElement.id") == "q"  # ready to type
+    first = page.evaluate("document.body.querySelector('a[href], button, input, select').textContent")
+    assert first.strip() == "Skip to main content"
     page.get_by_label("Your clinical question").fill("how fast can I taper oxycodone 120 mg/day?")
     page.get_by_role("button", name="Search").click()
     page.wait_for_selector("#answer-h")
@@ -116,11 +118,20 @@ def test_physician_searches_reads_answer_opens_passage_and_marks(page, server):
     page.go_back()
     page.wait_for_selector("#hit-1")
     page.locator("#hit-1").get_by_role("button", name="Not helpful").click()
-    page.wait_for_selector(".flash")
-    assert "feedback was recorded" in page.locator(".flash").inner_text()
+    # the confirmation is inside the card, in view, and the card changed state
+    confirmation = page.locator("#hit-1-rated")
+    confirmation.wait_for()
+    assert "you marked result 1 not helpful" in confirmation.inner_text()
+    assert _in_viewport(page, "#hit-1-rated")
+    assert "card-rated" in (page.locator("#hit-1").get_attribute("class") or "")
+    assert page.locator("#hit-1").get_by_role("button", name="Not helpful").count() == 0
+    page.get_by_label("What was wrong? (optional)").select_option("outdated")
+    page.locator("#hit-1").get_by_role("button", name="Send reason").click()
+    page.locator("#hit-1-rated:has-text('Reason recorded: Out of date')").wait_for()
+    assert _in_viewport(page, "#hit-1-rated")
     row = sqlite3.connect(server["home"] / "webapp.db").execute(
-        "SELECT doc_id, verdict, query FROM feedback").fetchone()
-    assert row == ("web-taper", "not_helpful", "")  # query logging is off: the question text is not kept
+        "SELECT doc_id, verdict, query, reason FROM feedback").fetchone()
+    assert row == ("web-taper", "not_helpful", "", "outdated")  # query logging is off: the question text is not kept
     assert page.problems == [], page.problems  # no CSP violations or script errors
 
 
@@ -275,3 +286,177 @@ def test_page_shows_the_three_answer_states(page, three_state_server):
     assert "probably not relevant" in page.locator("#sources-h").inner_text()
     assert page.locator(".cards > li").count() <= 3
     assert page.problems == [], page.problems
+
+
+# ---------------------------------------------------------------- first hour (issue #14) and axe-core
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def _in_viewport(pg, selector: str) -> bool:
+    box = pg.locator(selector).bounding_box()
+    height = pg.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= height
+
+
+def _login(pg, url: str, name: str) -> None:
+    pg.goto(url + "/login")
+    pg.get_by_label("User name").fill(name)
+    pg.get_by_label("Password").fill(PASSWORD)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_load_state()
+
+
+def _axe(pg) -> list[dict]:
+    """Run axe-core (vendored 4.x) on the current page; serious and critical violations."""
+    pg.add_script_tag(path=str(AXE))
+    found = pg.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return {passes: r.passes.length, version: axe.version,
+                violations: r.violations.map(v => ({id: v.id, impact: v.impact,
+                                                   nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))};
+    }""")
+    assert found["version"].startswith("4.") and found["passes"] > 10, found  # axe really ran
+    return [v for v in found["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def axe_context(browser):
+    """A context whose pages may load axe-core despite the app's CSP (script-src 'self')."""
+    made = []
+
+    def factory(width: int = 1100, height: int = 900):
+        ctx = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+        made.append(ctx)
+        return ctx.new_page()
+
+    yield factory
+    for ctx in made:
+        ctx.close()
+
+
+def _hold_a_file(url_page, url: str, tmp_path) -> None:
+    """Upload a file the privacy screen holds (a phone number), as a curator."""
+    doc = tmp_path / "held-note.md"
+    doc.write_text("# Follow-up\n\nCall her at 416-555-0199 before the next session about the taper.\n")
+    url_page.goto(url + "/curate/upload")
+    url_page.set_input_files("#files", str(doc))
+    url_page.get_by_role("button", name="Upload and index").click()
+    url_page.wait_for_selector("#outcome-h")
+
+
+def test_search_box_has_focus_on_load(page, server):
+    page.goto(server["url"] + "/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("naloxone kit")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#hit-1")
+    assert "type=" not in page.url and "from=" not in page.url, "no empty parameters in the URL"
+
+
+def test_phone_shows_the_first_source_above_the_fold(browser, server):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    pg = ctx.new_page()
+    pg.goto(server["url"] + "/?q=how+fast+can+I+taper+oxycodone+120+mg/day")
+    pg.wait_for_selector("#hit-1")
+    notice = pg.locator(".notice").bounding_box()
+    assert notice["height"] < 844 / 8, f"the disclaimer takes {notice['height']} px"
+    top = pg.locator("#hit-1 h3").bounding_box()
+    assert top["y"] + top["height"] <= 844, f"first source starts at {top['y']} px"
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    ctx.close()
+
+
+def test_quarantine_preview_then_discard(page, server, tmp_path):
+    url = server["url"]
+    _login(page, url, "cara")
+    _hold_a_file(page, url, tmp_path)
+    page.goto(url + "/curate/quarantine")
+    assert "held since 1" not in page.locator("main").inner_text()
+    page.get_by_role("link", name="Preview the redacted text of held-note.md").click()
+    preview = page.locator(".redacted-preview").inner_text()
+    assert "[PHONE]" in preview and "416-555-0199" not in preview
+    page.get_by_role("button", name="Discard").click()
+    page.wait_for_selector(".flash")
+    assert "Discarded held-note.md" in page.locator(".flash").inner_text()
+    assert "Nothing is in quarantine." in page.locator("main").inner_text()
+    assert page.problems == [], page.problems
+
+
+def test_admin_reads_the_audit_log_in_the_app(page, server):
+    url = server["url"]
+    _login(page, url, "cara")
+    page.goto(url + "/curate/documents/web-taper/edit")
+    page.get_by_label("Last reviewed").fill("2025-06-30")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector(".flash")
+    assert "version" in page.locator(".flash").inner_text()
+    _login(page, url, "ada")
+    page.goto(url + "/curate/audit")
+    page.get_by_label("Action").select_option("edit")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator("#audit-table tbody tr").first
+    text = row.inner_text()
+    assert "cara" in text and "web-taper" in text and "2024-01-10 → 2025-06-30" in text
+    assert page.locator("#audit-table tbody tr").count() == 1
+    assert page.problems == [], page.problems
+
+
+def test_reindex_progress_updates_without_reloading(page, server):
+    url = server["url"]
+    _login(page, url, "cara")
+    page.goto(url + "/curate/")
+    page.get_by_role("button", name="Start re-index").click()
+    page.wait_for_selector("#job")
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    assert page.locator("#job-message[aria-live=polite]").count() == 1
+    page.evaluate("window.__sameDocument = true")
+    page.locator("#job-state:text-is('done')").wait_for(timeout=120000)
+    assert page.evaluate("window.__sameDocument === true"), "the page was not reloaded"
+    assert "Published version" in page.locator("#job-message").inner_text()
+    assert page.problems == [], page.problems
+
+
+def test_axe_finds_no_serious_violations_on_physician_pages(axe_context, server):
+    url = server["url"]
+    for width, height in ((1100, 900), (390, 844)):
+        pg = axe_context(width, height)
+        for path in ("/", "/?q=how+fast+can+I+taper+oxycodone", "/?q=zzzz+qqqq", "/?q=x&from=2020-99-99",
+                     "/documents/web-taper?start=0&end=40#passage", "/login"):
+            pg.goto(url + path)
+            assert _axe(pg) == [], (width, path)
+
+
+def test_axe_finds_no_serious_violations_on_curator_pages(axe_context, server, tmp_path):
+    url = server["url"]
+    pg = axe_context(390, 844)
+    _login(pg, url, "ada")
+    pg.goto(url + "/?q=taper+oxycodone")
+    pg.locator("#hit-1").get_by_role("button", name="Not helpful").click()
+    pg.locator("#hit-1-rated").wait_for()
+    assert _axe(pg) == [], "rated card"
+    _hold_a_file(pg, url, tmp_path)
+    assert _axe(pg) == [], "upload outcome"
+    qid = sqlite3.connect(server["home"] / "catalog.db").execute("SELECT qid FROM quarantine").fetchone()[0]
+    pages = ["/curate/", "/curate/upload", "/curate/documents", "/curate/documents/web-taper/edit",
+             "/curate/documents/web-taper/delete", "/curate/quarantine", f"/curate/quarantine/{qid}/preview",
+             "/curate/feedback", "/curate/gaps", "/curate/audit", "/curate/tokens"]
+    for width in (390, 1100):
+        pg.set_viewport_size({"width": width, "height": 844})
+        for path in pages:
+            pg.goto(url + path)
+            assert _axe(pg) == [], (width, path)
+    pg.goto(url + "/curate/")
+    pg.get_by_role("button", name="Start re-index").click()
+    pg.wait_for_selector("#job")
+    assert _axe(pg) == [], "job page"
+    pg.locator("#job-state:text-is('done')").wait_for(timeout=120000)
+
+
+def test_axe_check_catches_a_violation(axe_context, server):
+    """The accessibility check can fail: the old meta refresh is a critical violation for axe-core."""
+    pg = axe_context()
+    pg.goto(server["url"] + "/")
+    pg.evaluate("""() => { const m = document.createElement('meta'); m.httpEquiv = 'refresh';
+                           m.content = '2'; document.head.appendChild(m); }""")
+    assert any(v["id"] == "meta-refresh" for v in _axe(pg))

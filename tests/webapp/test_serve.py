@@ -75,3 +75,66 @@ def test_serve_runs_gunicorn_and_keeps_queries_out_of_logs(web_kb_home, tmp_path
     log = out.decode(errors="replace")
     assert '"GET /healthz"' in log or "GET /healthz" in log, log[-2000:]
     assert "confidentialwordxyz" not in log
+
+
+def _kb_cli(*args: str, home: Path, **popen) -> subprocess.Popen:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KB_SECRET_KEY": "", "KB_HOME": str(home), "KB_WORKERS": "1"}
+    return subprocess.Popen([sys.executable, str(ROOT / "kb_cli.py"), *args], env=env, cwd=str(home.parent),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def test_serve_says_ready_only_once_healthz_answers(web_kb_home, tmp_path):
+    """The serve path `make run` ends in: "ready" is printed after a worker answered /healthz, not before."""
+    import shutil
+
+    home = tmp_path / "served"
+    shutil.copytree(web_kb_home, home)
+    port = _free_port()
+    proc = _kb_cli("serve", "--port", str(port), home=home)
+    try:
+        lines: list[str] = []
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("ready"):
+                break
+        assert lines and lines[-1].startswith("ready"), lines
+        assert lines[0].startswith("No curator account yet") and "kb users add" in lines[0], lines
+        assert lines[1].startswith("Starting Practice Partner on http://127.0.0.1:%d" % port), lines
+        assert not any(line.startswith("ready") for line in lines[:-1])
+        assert "3 documents" in lines[-1]
+        started = time.time()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60) as r:
+            assert r.status == 200
+        assert time.time() - started < 5, "a worker was already serving when ready was printed"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
+def test_serve_on_a_busy_port_fails_with_one_error_line(web_kb_home, tmp_path):
+    import shutil
+
+    home = tmp_path / "served"
+    shutil.copytree(web_kb_home, home)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = _kb_cli("serve", "--port", str(port), home=home)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert err.strip().count("\n") == 0 and err.startswith("error: port %d" % port), err
+    assert "in use" in err and "ready" not in out and "Starting" not in out
+
+
+def test_commands_on_a_missing_kb_refuse_to_create_one(tmp_path):
+    home = tmp_path / "typo-kb"
+    for args in (("users", "add", "nobody", "--password", "long enough pw"), ("status",), ("list",)):
+        proc = _kb_cli(*args, home=home)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 1 and err.startswith("error: no knowledge base at"), (args, err)
+        assert not home.exists()

@@ -1,0 +1,102 @@
+"""API tokens for services such as an EMR: created by an admin, stored as SHA-256 only, read-only, revocable."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from kb_settings import Settings
+
+from .db import connect, get_db, init_schema, now
+
+PREFIX = "ppt_"
+SCOPE = "read"
+_NAME = re.compile(r"^[A-Za-z0-9 _.@-]{1,64}$")
+
+bp = Blueprint("tokens", __name__)
+
+
+class TokenError(ValueError):
+    """A bad token name or an unknown token id; the message is for the admin."""
+
+
+def _hash(token: str) -> str:
+    # Tokens carry 256 random bits, so a plain SHA-256 is enough (no slow hash needed, unlike passwords).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn: sqlite3.Connection, name: str, created_by: str) -> tuple[int, str]:
+    """A new read-only token; the clear text is returned once and never stored."""
+    name = (name or "").strip()
+    if not _NAME.match(name):
+        raise TokenError("token name must be 1-64 letters, digits, spaces or . _ @ -")
+    token = PREFIX + secrets.token_urlsafe(32)
+    cur = conn.execute("INSERT INTO api_tokens (name, token_hash, scope, created, created_by) VALUES (?, ?, ?, ?, ?)",
+                       (name, _hash(token), SCOPE, now(), created_by))
+    return int(cur.lastrowid), token
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[dict]:
+    """Every token's id, name, scope and dates (never the hash)."""
+    rows = conn.execute("SELECT id, name, scope, created, created_by, last_used, revoked FROM api_tokens "
+                        "ORDER BY id").fetchall()
+    return [dict(r) for r in rows]
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: int) -> str:
+    """Revoke by id; returns the token's name. Revoking twice is harmless."""
+    row = conn.execute("SELECT name FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
+    if row is None:
+        raise TokenError(f"no API token with id {token_id}")
+    conn.execute("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked = ''", (now(), token_id))
+    return row["name"]
+
+
+def verify_token(conn: sqlite3.Connection, token: str) -> dict | None:
+    """The live token row for a presented token, or None (unknown, malformed or revoked)."""
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    row = conn.execute("SELECT id, name, scope, last_used FROM api_tokens WHERE token_hash = ? AND revoked = ''",
+                       (_hash(token),)).fetchone()
+    if row is None:
+        return None
+    stamp = now()
+    if row["last_used"][:16] != stamp[:16]:  # at most one write a minute per token
+        conn.execute("UPDATE api_tokens SET last_used = ? WHERE id = ?", (stamp, row["id"]))
+    return dict(row)
+
+
+def open_db(settings: Settings) -> sqlite3.Connection:
+    """webapp.db for the CLI (`kb tokens ...`)."""
+    path = settings.home / "webapp.db"
+    init_schema(path)
+    return connect(path)
+
+
+@bp.before_app_request
+def _bearer() -> Any:
+    """`Authorization: Bearer ppt_...` on a GET to /api/ authenticates a service; a bad token is a 401, not anonymous."""
+    g.api_token = None
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    if not request.path.startswith("/api/"):
+        return None  # tokens open the API only, never the pages or the curator area
+    if request.method not in ("GET", "HEAD"):
+        return _unauthorized("API tokens are read-only")
+    row = verify_token(get_db(), header[7:].strip())
+    if row is None:
+        return _unauthorized("the API token is unknown or revoked")
+    g.api_token = row
+    return None
+
+
+def _unauthorized(message: str) -> Any:
+    resp = jsonify({"error": message})
+    resp.status_code = 401
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="Practice Partner API"'
+    return resp
