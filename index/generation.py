@@ -459,7 +459,6 @@ class Generation:
             vectors = VectorIndex.load(vpath, files["vectors.faiss"]["kind"], mmap=mmap)
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
-        del vbytes
         unit_vectors = None
         if UNIT_VECTORS in files:
             upath = gen_dir / UNIT_VECTORS

@@ -148,6 +148,31 @@ def _lead_in(doc_text: str, line_start: int, floor: int) -> str:
     return ""
 
 
+def _block(sec) -> dict:
+    """The structure of a stored section ([start, end, path, page, {kind, depth, ...}]); {} for a plain paragraph."""
+    return sec[4] if sec is not None and len(sec) > 4 and isinstance(sec[4], dict) else {}
+
+
+def _block_lead_in(doc_text: str, sections: list, at: int) -> str:
+    """For a list item that is a typed block: the sentence ending with ':' that introduces its list, if any.
+
+    Sibling items are passed; a shallower item ending with ':' (a step whose sub-items these are) is the lead-in.
+    """
+    depth = int(_block(sections[at]).get("depth") or 0)
+    for j in range(at - 1, max(-1, at - 60), -1):
+        prev = sections[j]
+        info = _block(prev)
+        text = doc_text[prev[0]:prev[1]].rstrip()
+        if info.get("kind") == "list_item" and int(info.get("depth") or 0) >= depth:
+            continue
+        if text.endswith(":"):
+            spans = sentence_spans(doc_text, prev[0], prev[1])
+            a, b = spans[-1] if spans else (prev[0], prev[1])
+            return doc_text[a:b].strip()
+        return ""
+    return ""
+
+
 def _first_word(text: str) -> str:
     body = _ITEM.sub("", text, count=1)
     m = re.match(r"[\W_]*([A-Za-z'’-]+)", body)
@@ -169,7 +194,8 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
         pos = le + 1
         if not line.strip():
             continue
-        sec = next((x for x in sections if x[0] <= ls < x[1] + 1), None)
+        at = next((i for i, x in enumerate(sections) if x[0] <= ls < x[1] + 1), None)
+        sec = sections[at] if at is not None else None
         path = list(sec[2]) if sec else [title]
         floor = sec[0] if sec else 0
         headings = {h.strip().lower() for h in path} | {title.strip().lower()}
@@ -183,8 +209,12 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
             units.append(Unit(s - chunk_start, e - chunk_start, role, advice, case,
                               bool(_AMOUNT.search(line)), False, "" if role == "table_header" else header))
             continue
-        item = bool(_ITEM.match(full))
-        lead = _lead_in(doc_text, full_s, floor) if item else ""
+        typed_item = _block(sec).get("kind") == "list_item"
+        item = typed_item or bool(_ITEM.match(full))
+        if typed_item:
+            lead = _block_lead_in(doc_text, sections, at)
+        else:
+            lead = _lead_in(doc_text, full_s, floor) if item else ""
         whole = line.strip().rstrip(":").lower()
         spans = sentence_spans(doc_text, ls, le)
         if len(spans) > 1 and _MARKER_ONLY.match(doc_text[spans[0][0]:spans[0][1]]):

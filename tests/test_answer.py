@@ -208,7 +208,7 @@ def test_table_row_answer_carries_its_header(answer_kb):
     rows = [a for a in res.answer if a.role == "row"]
     assert rows, [a.text for a in res.answer]
     assert rows[0].table["header"] == ["Opioid", "Factor to oral morphine", "Notes"]
-    assert len(rows[0].table["row"]) == 3 and rows[0].context.startswith("| Opioid")
+    assert len(rows[0].table["row"]) == 3 and rows[0].context.startswith("Opioid")
     assert any(a.table["row"][0] == "Hydromorphone" for a in rows)
     _verbatim(res)
 
