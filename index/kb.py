@@ -460,7 +460,10 @@ class KnowledgeBase:
         except OSError:
             return None
         pages = max((s.page for d in docs for s in d.sections if s.page is not None), default=None)
-        return originals.store(self.home, data, path.suffix, pages)
+        try:
+            return originals.store(self.home, data, path.suffix, pages)
+        except OSError as exc:
+            raise KBError(f"cannot keep the original of {path.name}: {exc.strerror} (is the disk full?)") from exc
 
     def ingest_paths(self, paths: list[Path], overrides: dict | None = None, progress: Progress | None = None,
                      redact: bool = False, screen: bool = True, remember_files: bool = True) -> IngestReport:

@@ -19,12 +19,10 @@ LABELS = {
 
 def gap_status(result: Any) -> str | None:
     """The gap a search result shows, from its answer status when the search reports one, else from its hits."""
-    status = getattr(result, "answer_status", None)
-    if status in ("out_of_scope", "no_direct_answer"):
-        return status
     if not getattr(result, "hits", None):
         return "no_results"
-    return None
+    status = getattr(result, "answer_status", None)
+    return status if status in ("out_of_scope", "no_direct_answer") else None
 
 
 def record(conn: sqlite3.Connection, result: Any, query: str, keep_text: bool) -> str | None:

@@ -105,7 +105,7 @@ def test_serve_says_ready_only_once_healthz_answers(web_kb_home, tmp_path):
         assert lines[0].startswith("No curator account yet") and "kb users add" in lines[0], lines
         assert lines[1].startswith("Starting Practice Partner on http://127.0.0.1:%d" % port), lines
         assert not any(line.startswith("ready") for line in lines[:-1])
-        assert "3 documents" in lines[-1]
+        assert "4 documents" in lines[-1]
         started = time.time()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=60) as r:
             assert r.status == 200
