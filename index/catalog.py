@@ -4,14 +4,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ingest.models import Chunk, Document, DocumentMeta, Section, sections_from_json, sections_to_json
 
+SCHEMA_VERSION = 2  # PRAGMA user_version; 1: the first release's tables, 2: original files, chunk kinds
 SCHEMA = """
-PRAGMA journal_mode=WAL;
 CREATE TABLE IF NOT EXISTS documents (
   doc_id TEXT PRIMARY KEY, title TEXT, doc_type TEXT, source TEXT, published TEXT, reviewed TEXT,
   tags TEXT, filename TEXT, basis TEXT, text TEXT, sections TEXT, content_hash TEXT,
@@ -43,32 +44,73 @@ def doc_from_json(data: str) -> Document:
 class Catalog:
     """SQLite in KB_HOME/catalog.db; every change bumps a version that generations record."""
 
+    @classmethod
+    def open(cls, home: Path) -> "Catalog":
+        """The catalogue of the KB at `home` (created when new); KBError names a busy or unreadable one."""
+        from .errors import KBError
+
+        home.mkdir(parents=True, exist_ok=True)
+        path = home / "catalog.db"
+        try:
+            return cls(path)
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise KBError(f"the catalogue {path} is busy: another process holds it (a backup or a sqlite3 "
+                              "shell?); close it and try again") from exc
+            raise KBError(f"the catalogue {path} cannot be opened ({exc})") from exc
+
     def __init__(self, path: Path):
         self.path = path
         # a short busy wait: a catalogue held by another process is reported as busy within seconds, not 30 s
         self.db = sqlite3.connect(str(path), timeout=5, isolation_level=None)
-        self.db.executescript(SCHEMA)
+        self.db.execute("PRAGMA journal_mode=WAL")
         self._migrate()
 
-    # Columns added after the first release: (table, column, declaration). Adding them keeps every document.
-    MIGRATIONS = (("documents", "original", "TEXT DEFAULT ''"), ("documents", "parser_version", "INTEGER DEFAULT 0"),
-                  ("chunks", "kind", "TEXT DEFAULT 'text'"), ("chunks", "index_text", "TEXT DEFAULT ''"))
+    # Schema changes after the first release, by the version they bring the catalogue to. Each keeps every
+    # document; a catalogue made before versions were recorded (user_version 0) is checked column by column.
+    MIGRATIONS: dict[int, tuple[tuple[str, str, str], ...]] = {
+        2: (("documents", "original", "TEXT DEFAULT ''"), ("documents", "parser_version", "INTEGER DEFAULT 0"),
+            ("chunks", "kind", "TEXT DEFAULT 'text'"), ("chunks", "index_text", "TEXT DEFAULT ''")),
+    }
 
     def _migrate(self) -> None:
-        """Bring an older catalogue's tables up to this schema in place (documents and chunks are kept)."""
-        for table, column, decl in self.MIGRATIONS:
-            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
-            if column not in have:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        """Create the tables, or bring an older catalogue up to SCHEMA_VERSION in place, in one transaction."""
+        have = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if have == SCHEMA_VERSION:
+            return
+        if have > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(f"catalogue schema version {have} is newer than this program "
+                                        f"({SCHEMA_VERSION}): upgrade Practice Partner")
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            for version in sorted(v for v in self.MIGRATIONS if v > have):
+                for table, column, decl in self.MIGRATIONS[version]:
+                    columns = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+                    if column not in columns:
+                        self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
 
-    def _rollback(self) -> None:
-        """Undo a failed transaction unless SQLite already did (on a full disk it does, and a second ROLLBACK
-        would replace the real cause with "cannot rollback - no transaction is active")."""
+    @contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; a nested call joins the open transaction."""
         if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            # undo unless SQLite already did (on a full disk it does, and a second ROLLBACK would replace the
+            # real cause with "cannot rollback - no transaction is active")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
 
     # -- state ---------------------------------------------------------------------------------
     def get_state(self, key: str, default: str = "") -> str:
@@ -103,8 +145,7 @@ class Catalog:
         """Store a document and its chunks; the original-file record and parser version are kept when not given."""
         m = doc.meta
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             old = self.db.execute("SELECT added_at, original, parser_version FROM documents WHERE doc_id=?",
                                   (m.doc_id,)).fetchone()
             self._insert_document(
@@ -115,10 +156,6 @@ class Catalog:
                  parser_version if parser_version is not None else (old[2] if old else 0)))
             self._write_chunks(m.doc_id, chunks)
             self.bump()
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     def _write_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
         self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
@@ -130,13 +167,8 @@ class Catalog:
 
     def replace_chunks(self, doc_id: str, chunks: list[Chunk]) -> None:
         """Store a document's chunks again (new chunking parameters); the caller bumps the version once."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self._write_chunks(doc_id, chunks)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     def update_meta(self, doc_id: str, fields: dict) -> bool:
         allowed = {"title", "doc_type", "source", "published", "reviewed", "tags", "basis"}
@@ -151,16 +183,11 @@ class Catalog:
         return bool(cur.rowcount)
 
     def delete(self, doc_id: str) -> bool:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             cur = self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
             self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
             if cur.rowcount:
                 self.bump()
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
         return bool(cur.rowcount)
 
     def doc_ids(self) -> list[str]:
@@ -198,9 +225,6 @@ class Catalog:
         row = self.db.execute("SELECT original FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
-    def set_parser_version(self, doc_id: str, parser_version: int) -> None:
-        self.db.execute("UPDATE documents SET parser_version=? WHERE doc_id=?", (parser_version, doc_id))
-
     def load_document(self, doc_id: str) -> Document | None:
         row = self.db.execute(
             "SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, basis, text, sections "
@@ -212,8 +236,7 @@ class Catalog:
 
     def replace_all(self, docs: list[tuple[dict, list[dict]]]) -> None:
         """Make the catalogue hold exactly these documents (used by rollback)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.db.execute("DELETE FROM documents")
             self.db.execute("DELETE FROM chunks")
             self.db.execute("DELETE FROM files")
@@ -230,10 +253,6 @@ class Catalog:
                     [(d["doc_id"], c["ordinal"], c["text"], c["start"], c["end"], json.dumps(c["heading_path"]),
                       c["page"], 0, c.get("kind", "text"), c.get("index_text", "")) for c in chunks])
             self.bump()
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     # -- files (skip unchanged files without parsing) -------------------------------------------
     def file_entry(self, path: str) -> tuple[str, list[str]] | None:
@@ -261,14 +280,9 @@ class Catalog:
         return out
 
     def store_vectors(self, model: str, items: list[tuple[str, np.ndarray]]) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)",
                                 [(model, k, v.astype("float32").tobytes()) for k, v in items])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     # -- quarantine ----------------------------------------------------------------------------
     def quarantine(self, filename: str, origin: str, report: list[dict], docs: list[Document],
@@ -296,6 +310,10 @@ class Catalog:
             return None
         return ({"filename": row[0], "origin": row[1], "reasons": json.loads(row[2]), "fingerprint": row[4]},
                 [doc_from_json(d) for d in json.loads(row[3])])
+
+    def forget_files_of(self, doc_id: str) -> None:
+        """Forget every remembered file that yielded this document, so its next ingest reads it again."""
+        self.db.execute("DELETE FROM files WHERE doc_ids LIKE ?", (f'%"{doc_id}"%',))
 
     def drop_quarantined(self, qid: int) -> None:
         self.db.execute("DELETE FROM quarantine WHERE qid=?", (qid,))

@@ -19,7 +19,8 @@ import numpy as np
 
 from ingest.models import sections_from_json
 
-from .errors import CorruptIndex, KBEmpty, KBError, ModelMismatch
+from .errors import CorruptIndex, KBError, ModelMismatch
+from .genread import GenerationReader
 from .keyword import build_impacts
 from .vectors import VectorIndex
 
@@ -399,6 +400,7 @@ class Generation:
         self.unit_vectors = unit_vectors  # int8, memory-mapped; None for a generation built before answer units
         self.unit_scale = float(manifest["files"].get(UNIT_VECTORS, {}).get("scale", 1.0))
         self.cache: dict = {}  # per-generation derived data (term dictionary, speller), built on first use
+        self.reader = GenerationReader(lambda: self.db)  # typed queries; the only reader of chunks.db
         self._stamps = self._stat()
 
     def _stat(self) -> dict:
@@ -483,9 +485,3 @@ class Generation:
     def counts(self) -> dict:
         return self.manifest["counts"]
 
-
-def open_current(home: Path, expected_model: str | None = None) -> Generation:
-    name = read_current(home)
-    if name is None:
-        raise KBEmpty(f"the knowledge base at {home} is empty: run `kb ingest PATH` first")
-    return Generation.load(home / GEN_DIR / name, expected_model)
