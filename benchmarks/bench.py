@@ -125,7 +125,7 @@ def bench_ingest(home: Path, corpus: Path) -> tuple[dict, object]:
     report = kb.ingest_paths([corpus], progress=progress)
     first = time.perf_counter() - t0
     gen = kb.generation()
-    texts = [r[0] for r in gen.db.execute("SELECT text FROM chunks ORDER BY chunk_id")]
+    texts = [c.text for c in gen.reader.chunks()]
     unique = list(dict.fromkeys(texts))
     embedded = report.chunks_embedded
     # the embedding stage: from the end of reading to the last embedded batch (cache look-ups included)
@@ -170,17 +170,12 @@ class Base:
         gen = kb.generation()
         self.kb = kb
         self.manifest = gen.manifest
-        docs = {}
-        for row in gen.db.execute("SELECT doc_id, title, doc_type, source, published, reviewed, tags, filename, basis "
-                                  "FROM docs"):
-            docs[row[0]] = dict(zip(("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags",
-                                     "filename", "basis"), row))
-            docs[row[0]]["tags"] = json.loads(docs[row[0]]["tags"])
+        keep = ("doc_id", "title", "doc_type", "source", "published", "reviewed", "tags", "filename", "basis")
+        docs = {d.doc_id: {f: getattr(d, f) for f in keep} for d in gen.reader.documents()}
         self.chunks = []
-        for cid, doc_id, text, heading_path in gen.db.execute(
-                "SELECT chunk_id, doc_id, text, heading_path FROM chunks ORDER BY chunk_id"):
-            sents = [text[s:e].strip() for s, e in sentence_spans(text)]
-            self.chunks.append({"id": cid, "doc": docs[doc_id], "heading_path": json.loads(heading_path),
+        for c in gen.reader.chunks():
+            sents = [c.text[s:e].strip() for s, e in sentence_spans(c.text)]
+            self.chunks.append({"id": c.chunk_id, "doc": docs[c.doc_id], "heading_path": c.heading_path,
                                 "sentences": [s for s in sents if s]})
         self.vectors = gen.vectors.reconstruct(list(range(len(self.chunks)))).astype("float32")
         self.pool = [s for c in self.chunks for s in c["sentences"]]
@@ -279,49 +274,21 @@ def time_floor(kb, gen, q: str) -> dict:
     t2 = time.perf_counter()
     match = plain_fts_query(q)
     if match:
-        gen.db.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT 100",
-                       (match,)).fetchall()
+        gen.reader.plain_fts(match, 100)
     t3 = time.perf_counter()
     return {"encode": (t1 - t0) * 1e3, "faiss": (t2 - t1) * 1e3, "fts5": (t3 - t2) * 1e3, "floor": (t3 - t0) * 1e3}
 
 
 def time_breakdown(kb, q: str) -> dict:
-    """The stages of KnowledgeBase.search (hybrid, k=10, per_doc=2), timed one by one."""
-    from index.answer import answer_candidates, decide
-    from index.search import Retriever, diversify, load_hits
-    from index.types import SearchFilters, SearchResult
-
-    marks = [time.perf_counter()]
-    gen = kb.generation()
-    marks.append(time.perf_counter())
-    qvec = kb.query_encoder.encode_query(q)
-    marks.append(time.perf_counter())
-    r = Retriever(gen, kb.vocabulary)
-    filters = SearchFilters()
-    dense = r.dense(qvec, r.depth, None)
-    marks.append(time.perf_counter())
-    keyword = r.keyword(q, r.depth, filters)
-    marks.append(time.perf_counter())
-    first = r.fuse(dense, keyword)
-    q2 = r.feedback_query(qvec, [c.chunk_id for c in first[:r.prf_passages]])
-    fused = r.fuse(r.dense(q2, r.depth, None), keyword)[:50]
-    marks.append(time.perf_counter())
-    cands = diversify(fused, gen, 10, 2)
-    marks.append(time.perf_counter())
-    hits = load_hits(gen, cands)
-    marks.append(time.perf_counter())
-    result = SearchResult(query=q, generation=gen.name, hits=hits, mode="hybrid")
-    # the answer stage: spelling check, candidate choice, unit scoring and the decision (index/answer.py)
-    kb.speller(gen).correct(q)
-    decision = decide(q, qvec, gen, answer_candidates(fused, gen), [h.chunk_id for h in hits], kb.vocabulary,
-                      kb.terms(gen))
-    result.answer_status = decision.status
-    marks.append(time.perf_counter())
+    """The stages of KnowledgeBase.search (hybrid, k=10, per_doc=2), as the search itself times them."""
+    stages: dict[str, float] = {}
+    t0 = time.perf_counter()
+    result = kb.search(q, k=10, timings=stages)
+    t1 = time.perf_counter()
     json.dumps(result.to_dict())
-    marks.append(time.perf_counter())
-    names = ["generation_check", "encode_query", "faiss_dense", "fts5_keyword", "fuse_and_feedback", "diversify", "load_hits",
-             "answer_stage", "to_json"]
-    return {n: (marks[i + 1] - marks[i]) * 1e3 for i, n in enumerate(names)}
+    stages["to_json"] = (time.perf_counter() - t1) * 1e3
+    stages["search_total"] = (t1 - t0) * 1e3
+    return stages
 
 
 def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: int, noise: float,
@@ -508,8 +475,7 @@ def bench_agreement(kb) -> dict:
     from index.kb import embed_input
 
     gen = kb.generation()
-    texts = [embed_input(t, x) for t, x in gen.db.execute(
-        "SELECT d.title, c.text FROM chunks c JOIN docs d ON d.doc_id = c.doc_id ORDER BY c.chunk_id")]
+    texts = [embed_input(d.title, c.text) for c, d in gen.reader.with_docs(c.chunk_id for c in gen.reader.chunks())]
     stored = gen.vectors.reconstruct(list(range(len(texts))))
     q = kb.query_encoder
     t = time.perf_counter()

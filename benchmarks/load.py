@@ -34,7 +34,6 @@ import random
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -350,19 +349,13 @@ def generation_chunks(home: Path, name: str, chunk_ids: set[int],
     db_path = (pristine or {}).get(name) or home / "generations" / name / "chunks.db"
     if not db_path.exists():
         return None
-    db = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
+    from index.genread import GenerationReader
+
+    reader = GenerationReader.open_file(db_path)
     try:
-        out = {}
-        ids = sorted(chunk_ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            for cid, doc_id, text in db.execute(
-                    f"SELECT chunk_id, doc_id, text FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})",
-                    part):
-                out[int(cid)] = (doc_id, text_digest(text))
-        return out
+        return {c.chunk_id: (c.doc_id, text_digest(c.text)) for c in reader.chunks(sorted(chunk_ids))}
     finally:
-        db.close()
+        reader.close()
 
 
 def validate(home: Path, records: list[Record], pristine: dict[str, Path] | None = None) -> dict:
@@ -410,11 +403,13 @@ def generations_differ(home: Path, names: list[str]) -> bool | None:
         db_path = home / "generations" / name / "chunks.db"
         if not db_path.exists():
             return None
-        db = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
+        from index.genread import GenerationReader
+
+        reader = GenerationReader.open_file(db_path)
         h = hashlib.sha1()
-        for cid, doc_id, text in db.execute("SELECT chunk_id, doc_id, text FROM chunks ORDER BY chunk_id"):
-            h.update(f"{cid}\0{doc_id}\0{text}\0".encode())
-        db.close()
+        for c in reader.chunks():
+            h.update(f"{c.chunk_id}\0{c.doc_id}\0{c.text}\0".encode())
+        reader.close()
         digests.append(h.hexdigest())
     return all(a != b for a, b in zip(digests, digests[1:]))
 

@@ -101,9 +101,7 @@ def answer_candidates(cands: list[Candidate], gen: Generation, n: int = CANDIDAT
     top = cands[: n * 4]
     if not top:
         return []
-    ids = [c.chunk_id for c in top]
-    docs = dict(gen.db.execute(f"SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(ids))})",
-                               ids).fetchall())
+    docs = gen.reader.doc_of(c.chunk_id for c in top)
     seen: dict[str, int] = {}
     out = []
     for c in top:
@@ -173,13 +171,8 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
     empty = UnitTable([], [], np.zeros((0, len(FEATURES)), "float32"), np.zeros(0, "float32"), np.zeros(0, bool))
     if not ids or gen.unit_vectors is None:
         return empty
-    ph = ",".join("?" * len(ids))
-    rows = gen.db.execute(f'SELECT unit_id, chunk_id, start, "end", role, advice, in_case, amount, imperative, '
-                          f'context, stems, pops FROM units WHERE chunk_id IN ({ph}) ORDER BY unit_id',
-                          ids).fetchall()
-    meta = {r[0]: (r[1], r[2], r[3]) for r in gen.db.execute(
-        f"SELECT c.chunk_id, c.text, d.title, d.doc_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id "
-        f"WHERE c.chunk_id IN ({ph})", ids).fetchall()}
+    rows = [u.as_tuple() for u in gen.reader.units(ids)]
+    meta = {c.chunk_id: (c.text, d.title, d.doc_id) for c, d in gen.reader.with_docs(ids)}
     words = list(dict.fromkeys(content_words(query)))
     definitional = is_definition_question(query)
     amount_q = bool(_AMOUNT_Q.search(query))

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .kb import KnowledgeBase
-from .search import Retriever
-from .types import SearchFilters
 
 METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@100", "mrr@10")
 
@@ -80,30 +78,21 @@ def cache_home(base: Path, es: EvalSet) -> Path:
 
 def run(kb: KnowledgeBase, es: EvalSet, mode: str = "hybrid", depth: int = 100, progress=None,
         fusion: str = "convex-prf") -> dict:
-    """Ingest (or reuse) the set's corpus, run every query, and score documents by their best chunk."""
+    """Ingest (or reuse) the set's corpus, run every query through KnowledgeBase.search, score its documents."""
     report = kb.ingest_paths(es.corpus, progress=progress, screen=False)
     if report.failed:
         bad = [f"{f.path}: {f.reason}" for f in report.files if f.status == "failed"]
         raise RuntimeError("evaluation corpus failed to ingest: " + "; ".join(bad[:3]))
-    gen = kb.generation()
-    retriever = Retriever(gen, kb.vocabulary, fusion)
-    doc_of = dict(gen.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall())
     kb.query_encoder.encode_query("warm up")  # model load is not query latency
     run_dict: dict[str, dict[str, float]] = {}
     latencies = []
     for i, (qid, text) in enumerate(es.queries.items()):
         t0 = time.perf_counter()
-        qvec = None if mode == "bm25" else kb.query_encoder.encode_query(text)
-        cands = retriever.retrieve(text, qvec, depth * 3, SearchFilters(), mode)
+        # the physicians' search; one passage per document, so its ranking is the documents' ranking
+        result = kb.search(text, k=depth, mode=mode, fusion=fusion, per_doc=1, answer=False)
         latencies.append(time.perf_counter() - t0)
-        docs: dict[str, float] = {}
-        n = len(cands)
-        for rank, c in enumerate(cands):
-            d = doc_of[c.chunk_id]
-            if d not in docs:
-                docs[d] = float(n - rank)  # rank-based score: ties impossible, best chunk wins
-            if len(docs) == depth:
-                break
+        n = len(result.hits)
+        docs = {h.doc_id: float(n - rank) for rank, h in enumerate(result.hits)}  # rank-based: no ties
         run_dict[qid] = docs or {"__none__": 0.0}
         if progress and (i % 25 == 0 or i == len(es.queries) - 1):
             progress("queries", i + 1, len(es.queries))

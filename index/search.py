@@ -1,18 +1,13 @@
 """Retrieval over one generation: keyword (FTS5/BM25), dense (FAISS) and their fusion, with filters inside."""
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.models import CELL_SEP
-from ingest.sentences import sentence_spans
 
 from .generation import KEYWORD_WEIGHTS, Generation
-from .keyword import has_impacts, keyword_search
 from .types import Hit, SearchFilters
 from .vocabulary import Vocabulary
 
@@ -49,36 +44,6 @@ def fts_query(query: str, vocab: Vocabulary | None) -> str:
             if words:
                 parts.append('"' + " ".join(words) + '"')
     return " OR ".join(dict.fromkeys(parts))
-
-
-def _filter_sql(f: SearchFilters) -> tuple[str, list]:
-    """A WHERE clause over docs `d` for the filters, and its parameters."""
-    clauses, params = [], []
-    if f.doc_types:
-        clauses.append(f"d.doc_type IN ({','.join('?' * len(f.doc_types))})")
-        params += list(f.doc_types)
-    if f.sources:
-        clauses.append(f"d.source IN ({','.join('?' * len(f.sources))})")
-        params += list(f.sources)
-    if f.tags:
-        clauses.append(f"EXISTS (SELECT 1 FROM doc_tags t WHERE t.doc_id = d.doc_id AND t.tag IN "
-                       f"({','.join('?' * len(f.tags))}))")
-        params += [t.lower() for t in f.tags]
-    if f.date_from:
-        clauses.append("d.published >= ? AND d.published != ''")
-        params.append(f.date_from)
-    if f.date_to:
-        clauses.append("d.published <= ? AND d.published != ''")
-        params.append(f.date_to)
-    return (" AND ".join(clauses) or "1"), params
-
-
-def _has_impacts(gen: Generation) -> bool:
-    """Whether the generation stores precomputed keyword contributions (older ones do not), asked once."""
-    flag = gen.__dict__.get("_kw_impacts")
-    if flag is None:
-        flag = gen.__dict__["_kw_impacts"] = has_impacts(gen.db)
-    return flag
 
 
 def minmax(leg: list[tuple[int, float]]) -> dict[int, float]:
@@ -122,33 +87,16 @@ class Retriever:
             return None
         key = repr(filters)
         if getattr(self, "_allowed", (None,))[0] != key:  # both legs ask: one query per search
-            where, params = _filter_sql(filters)
-            rows = self.gen.db.execute(
-                f"SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where}", params).fetchall()
-            self._allowed = (key, np.array([r[0] for r in rows], dtype="int64"))
+            self._allowed = (key, self.gen.reader.chunk_ids(filters))
         return self._allowed[1]
 
     def keyword(self, query: str, n: int, filters: SearchFilters) -> list[tuple[int, float]]:
         match = fts_query(query, self.vocab)
         if not match:
             return []
-        where, params = _filter_sql(filters)
-        restrict = "" if not filters.active else (
-            f" AND rowid IN (SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where})")
-        if self.weights == KEYWORD_WEIGHTS and _has_impacts(self.gen):  # frequent terms precomputed at build (index/keyword.py): same ranking, faster
-            try:
-                return keyword_search(self.gen.db, match.split(" OR "), n, self.weights, self.gen.counts["chunks"],
-                                      restrict, params if filters.active else [], self.allowed_ids(filters))
-            except sqlite3.OperationalError:
-                return []
-        wt, ws, wb = self.weights
-        sql = (f"SELECT rowid, -bm25(chunks_fts, {wt}, {ws}, {wb}) AS s FROM chunks_fts "
-               f"WHERE chunks_fts MATCH ?{restrict} ORDER BY bm25(chunks_fts, {wt}, {ws}, {wb}) LIMIT ?")
-        try:
-            rows = self.gen.db.execute(sql, [match, *(params if filters.active else []), n]).fetchall()
-        except sqlite3.OperationalError:
-            return []
-        return [(int(r), float(s)) for r, s in rows]
+        # frequent terms are precomputed at build (index/keyword.py) for the product's weights: same ranking, faster
+        return self.gen.reader.keyword(match, n, self.weights, filters, self.gen.counts["chunks"],
+                                       self.allowed_ids(filters), use_impacts=self.weights == KEYWORD_WEIGHTS)
 
     def dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         scores, ids = self.gen.vectors.search(qvec, n, allowed)
@@ -180,39 +128,68 @@ class Retriever:
         return (v / norm).astype("float32") if norm > 0 else qvec
 
     def retrieve(self, query: str, qvec: np.ndarray | None, n: int, filters: SearchFilters,
-                 mode: str = "hybrid") -> list[Candidate]:
-        """Ranked chunk candidates for a query."""
+                 mode: str = "hybrid", timings: dict[str, float] | None = None) -> list[Candidate]:
+        """Ranked chunk candidates for a query; `timings`, when given, receives each leg's milliseconds.
+
+        Each leg of a hybrid search looks `depth` passages deep whatever n is, so the first k results are the same
+        for any k (the fused list holds up to 2 * depth candidates); a single leg looks max(n, depth) deep.
+        """
+        clock = _Clock(timings)
         depth = max(n, self.depth)
         if mode == "bm25":
-            return [Candidate(cid, s, keyword=s) for cid, s in self.keyword(query, depth, filters)][:n]
+            out = [Candidate(cid, s, keyword=s) for cid, s in self.keyword(query, depth, filters)][:n]
+            clock.mark("keyword")
+            return out
         allowed = self.allowed_ids(filters)
         if mode == "dense":
-            return [Candidate(cid, s, dense=s) for cid, s in self.dense(qvec, depth, allowed)][:n]
-        keyword = self.keyword(query, depth, filters)
-        first = self.fuse(self.dense(qvec, depth, allowed), keyword)
+            out = [Candidate(cid, s, dense=s) for cid, s in self.dense(qvec, depth, allowed)][:n]
+            clock.mark("dense")
+            return out
+        dense = self.dense(qvec, self.depth, allowed)
+        clock.mark("dense")
+        keyword = self.keyword(query, self.depth, filters)
+        clock.mark("keyword")
+        first = self.fuse(dense, keyword)
         if self.fusion == "convex-prf" and self.prf_passages:
             q2 = self.feedback_query(qvec, [c.chunk_id for c in first[:self.prf_passages]])
-            first = self.fuse(self.dense(q2, depth, allowed), keyword)
+            first = self.fuse(self.dense(q2, self.depth, allowed), keyword)
+        clock.mark("fuse_and_feedback")
         return first[:n]
 
 
+class _Clock:
+    """Milliseconds per stage into a dict (a no-op without one), for benchmarks that break a search down."""
+
+    def __init__(self, into: dict[str, float] | None):
+        import time
+
+        self._now = time.perf_counter
+        self.into = into
+        self.last = self._now()
+
+    def restart(self) -> None:
+        """Start the next stage now (time since the last mark was measured elsewhere)."""
+        self.last = self._now()
+
+    def mark(self, stage: str) -> None:
+        if self.into is not None:
+            now = self._now()
+            self.into[stage] = self.into.get(stage, 0.0) + (now - self.last) * 1e3
+            self.last = now
+
+
 def load_hits(gen: Generation, cands: list[Candidate]) -> list[Hit]:
-    if not cands:
-        return []
-    ids = [c.chunk_id for c in cands]
-    rows = gen.db.execute(
-        f"SELECT c.chunk_id, c.doc_id, c.text, c.section, c.page, c.start, c.\"end\", d.title, d.doc_type, d.source, "
-        f"d.published, d.reviewed, d.tags, d.filename FROM chunks c JOIN docs d ON d.doc_id = c.doc_id "
-        f"WHERE c.chunk_id IN ({','.join('?' * len(ids))})", ids).fetchall()
-    by_id = {r[0]: r for r in rows}
+    """The passages of the candidates, in their order, with their documents' metadata."""
+    rows = {c.chunk_id: (c, d) for c, d in gen.reader.with_docs(x.chunk_id for x in cands)}
     hits = []
-    for c in cands:
-        r = by_id.get(c.chunk_id)
-        if r is None:
+    for cand in cands:
+        if cand.chunk_id not in rows:
             continue
-        hits.append(Hit(doc_id=r[1], chunk_id=r[0], title=r[7], text=r[2], score=round(float(c.score), 6),
-                        section=r[3], page=r[4], doc_type=r[8], source=r[9], date=r[10], reviewed=r[11],
-                        tags=json.loads(r[12]), start=r[5], end=r[6], filename=r[13]))
+        c, d = rows[cand.chunk_id]
+        hits.append(Hit(doc_id=c.doc_id, chunk_id=c.chunk_id, title=d.title, text=c.text,
+                        score=round(float(cand.score), 6), section=c.section, page=c.page, doc_type=d.doc_type,
+                        source=d.source, date=d.published, reviewed=d.reviewed, tags=d.tags, start=c.start,
+                        end=c.end, filename=d.filename))
     return hits
 
 
@@ -220,9 +197,7 @@ def diversify(cands: list[Candidate], gen: Generation, k: int, per_doc: int) -> 
     """At most `per_doc` passages from one document, so k results cover more than one source."""
     if not cands:
         return []
-    ids = [c.chunk_id for c in cands]
-    docs = dict(gen.db.execute(f"SELECT chunk_id, doc_id FROM chunks WHERE chunk_id IN ({','.join('?' * len(ids))})",
-                               ids).fetchall())
+    docs = gen.reader.doc_of(c.chunk_id for c in cands)
     seen: dict[str, int] = {}
     out = []
     for c in cands:

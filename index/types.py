@@ -123,10 +123,14 @@ class DocumentRecord:
 
 @dataclass
 class FileOutcome:
+    """What one ingest did with one file; a quarantined file carries its quarantine id and masked findings."""
+
     path: str
-    status: str  # 'added' | 'updated' | 'unchanged' | 'failed' | 'quarantined' | 'skipped'
+    status: str  # 'added' | 'updated' | 'unchanged' | 'failed' | 'quarantined' | 'skipped' | 'released'
     doc_ids: list[str] = field(default_factory=list)
     reason: str = ""
+    quarantine_id: int | None = None
+    findings: list[dict] = field(default_factory=list)  # masked: kind, line, page, masked text; never the value
 
 
 @dataclass

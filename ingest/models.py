@@ -215,9 +215,5 @@ class Chunk:
         return self.index_text or self.text
 
     @property
-    def section(self) -> str:
-        return " › ".join(self.heading_path)
-
-    @property
     def text_hash(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()

@@ -249,13 +249,14 @@ def test_generation_records_units_and_refuses_damaged_unit_vectors(answer_kb, tm
     from index.generation import Generation
 
     gen = answer_kb.generation()
-    n_units = gen.db.execute("SELECT COUNT(*) FROM units").fetchone()[0]
+    units = gen.reader.units()
+    n_units = len(units)
     assert gen.manifest["counts"]["units"] == n_units == gen.unit_vectors.shape[0]
     assert gen.unit_vectors.dtype == np.int8
     # unit vectors are the packaged model's, quantised to int8: the stored cosine is close to the exact one
-    uid, cid, s, e, context = gen.db.execute(
-        'SELECT unit_id, chunk_id, start, "end", context FROM units WHERE role = \'item\' LIMIT 1').fetchone()
-    text = gen.db.execute("SELECT text FROM chunks WHERE chunk_id = ?", (cid,)).fetchone()[0][s:e]
+    item = next(u for u in units if u.role == "item")
+    uid, cid, s, e, context = item.unit_id, item.chunk_id, item.start, item.end, item.context
+    text = gen.reader.chunks([cid])[0].text[s:e]
     exact = answer_kb.embedder.encode([f"{context}\n{text}" if context else text])[0]
     stored = gen.unit_vectors[uid].astype("float32") / gen.unit_scale
     assert abs(float(stored @ exact) - 1.0) < 0.01

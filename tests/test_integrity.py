@@ -189,7 +189,7 @@ def test_kb_list_with_current_missing_is_an_error(built_kb_home, tmp_path):
 
 
 def test_damage_to_the_served_generation_on_disk_is_reported_while_serving(built_kb, caplog, monkeypatch):
-    import index.kb as kbmod
+    import index.reader as kbmod
 
     monkeypatch.setattr(kbmod, "WATCH_SECONDS", 0.0)
     first = built_kb.search("acetaminophen ceiling per day", k=3, mode="bm25")

@@ -44,13 +44,14 @@ def test_changed_file_replaces_its_chunks(built_kb, fixture_dir, tmp_path):
     assert report.documents == 1 and 0 < report.chunks_embedded <= 2
     hits = built_kb.search("zebra-striped naloxone", k=3, mode="bm25").hits
     assert hits and hits[0].doc_id == "fx-taper"
-    texts = [c[0] for c in built_kb.generation().db.execute("SELECT text FROM chunks WHERE doc_id='fx-taper'")]
+    texts = [c.text for c in built_kb.generation().reader.chunks(doc_id="fx-taper")]
     assert not any("Offer take-home naloxone" in t for t in texts)
 
 
 def test_remove_deletes_document_and_vectors(built_kb):
     n = built_kb.stats()["chunks"]
-    gone = built_kb.generation().db.execute("SELECT COUNT(*) FROM chunks WHERE doc_id='fx-udt'").fetchone()[0]
+    gone = len(built_kb.generation().reader.chunks(doc_id="fx-udt"))
+    assert gone
     built_kb.remove("fx-udt")
     assert built_kb.stats()["chunks"] == n - gone
     assert built_kb.generation().vectors.size == n - gone
@@ -92,8 +93,7 @@ def test_filters_apply_inside_retrieval(built_kb):
     hits = built_kb.search("buprenorphine", k=10, filters=f, per_doc=0).hits
     assert hits and all(h.doc_type == "guideline" for h in hits)
     # a filtered query still fills k when k passages match the filter
-    n_guideline = built_kb.generation().db.execute(
-        "SELECT COUNT(*) FROM chunks c JOIN docs d USING(doc_id) WHERE d.doc_type='guideline'").fetchone()[0]
+    n_guideline = len(built_kb.generation().reader.chunk_ids(f))
     assert len(built_kb.search("zzz unrelated words", k=n_guideline, filters=f, per_doc=0,
                             answer=False).hits) == n_guideline
     tagged = built_kb.search("pain", k=10, filters=SearchFilters(tags=("oud",)), per_doc=0).hits
@@ -148,7 +148,7 @@ def test_model_mismatch_is_refused(built_kb):
 
 
 def test_second_writer_is_refused(built_kb):
-    with built_kb._writing():
+    with built_kb.lock():
         with pytest.raises(KBLocked, match="another"):
             built_kb.remove("fx-j1")
 
@@ -177,10 +177,11 @@ def test_model_inputs_fit_the_model(built_kb):
 
     emb = built_kb.embedder
     docs = built_kb.list_documents()
-    titles = built_kb._clipped_titles([d.title for d in docs])
-    rows = built_kb.generation().db.execute("SELECT c.text, d.title FROM chunks c JOIN docs d USING(doc_id)").fetchall()
+    titles = built_kb.writer.publisher.clipped_titles([d.title for d in docs])
+    reader = built_kb.generation().reader
+    rows = reader.with_docs(c.chunk_id for c in reader.chunks())
     assert rows
-    for text, title in rows:
+    for text, title in ((c.text, d.title) for c, d in rows):
         assert emb.count_tokens(embed_input(titles[title], text)) <= 256
     long_title = "Opioid " * 100
-    assert emb.count_tokens(built_kb._clipped_titles([long_title])[long_title]) <= 32 + 2
+    assert emb.count_tokens(built_kb.writer.publisher.clipped_titles([long_title])[long_title]) <= 32 + 2

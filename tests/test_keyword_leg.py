@@ -22,11 +22,11 @@ def corpus_gens(tmp_path_factory, embedder):
     """The sample corpus as a real generation (vectors zeroed: only the keyword leg is under test), with every
     term in two or more chunks precomputed, plus the same generation read without its precomputed table."""
     from fixtures import make_kb
-    from index.kb import KnowledgeBase
+    from index.publisher import Publisher
 
     mp = pytest.MonkeyPatch()
     mp.setattr(keyword, "IMPACT_MIN_ROWS", 2)
-    mp.setattr(KnowledgeBase, "_vectors",
+    mp.setattr(Publisher, "vectors",
                lambda self, catalog, docs, progress: (np.zeros((sum(len(d["chunks"]) for d in docs), 384),
                                                                "float32"), 0))
     try:
@@ -38,7 +38,7 @@ def corpus_gens(tmp_path_factory, embedder):
     gen_dir = kb.home / "generations" / read_current(kb.home)
     fast = Generation.load(gen_dir)
     plain = Generation.load(gen_dir)
-    plain.__dict__["_kw_impacts"] = False  # the FTS5-only path the product used before
+    plain.reader._impacts = False  # the FTS5-only path the product used before
     assert fast.manifest["keyword_impacts"]["terms"] > 100
     return kb, fast, plain
 

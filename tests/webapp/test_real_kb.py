@@ -116,5 +116,5 @@ def test_orphaned_reindex_job_is_marked_interrupted(real_app):
     assert "Interrupted" in html, html[html.find("<main"):]
     kb = real_app.extensions["kb"]
     assert kb.writer_active() is False
-    with kb._writing():
+    with kb.lock():
         assert kb.writer_active() is True

@@ -126,7 +126,7 @@ def corpus_kb():
                                           [block_dict(s) for s in doc.sections]))
             for c in chunk_document(doc, spans, ChunkParams(max_tokens=180)):
                 hits.append(Hit(doc_id=m.doc_id, chunk_id=len(hits), title=m.title, text=c.text, score=1.0,
-                                section=c.section, page=c.page, doc_type=m.doc_type, source=m.source,
+                                section=" › ".join(c.heading_path), page=c.page, doc_type=m.doc_type, source=m.source,
                                 date=m.published, reviewed=m.reviewed, tags=list(m.tags), start=c.start, end=c.end))
     return _CorpusKB(records), hits
 
