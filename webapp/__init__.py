@@ -281,10 +281,7 @@ def _warm_worker(worker: Any) -> None:
     if kb is None:
         return
     try:
-        kb.generation()
-        kb.query_encoder.encode_query("warm up")
-        if hasattr(kb, "speller"):  # the misspelling dictionary is built per generation: build it now, not on a search
-            kb.speller(kb.generation())
+        kb.warm_up()  # generation, query encoder and misspelling dictionary, before the first search
     except Exception as exc:  # noqa: BLE001 - an empty or broken KB must not stop the worker; requests report it
         worker.log.warning("warm-up skipped: %s", exc.__class__.__name__)
 

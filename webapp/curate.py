@@ -16,6 +16,7 @@ from flask import (Blueprint, Flask, Response, current_app, flash, g, jsonify, r
                    url_for)
 from werkzeug.utils import secure_filename
 
+from index.api import KnowledgeBaseAPI
 from index.errors import DocumentNotFound, KBError, KBLocked
 
 from . import ALLOWED_SUFFIXES, error_response
@@ -30,7 +31,8 @@ DOC_TYPES = ("guideline", "echo-case", "other")
 LOCKED_MESSAGE = "Another change to the knowledge base is in progress (write lock held); try again in a moment."
 
 
-def kb() -> Any:
+def kb() -> KnowledgeBaseAPI:
+    """The per-worker KnowledgeBase created in create_app."""
     return current_app.extensions["kb"]
 
 
@@ -197,11 +199,10 @@ def upload() -> Any:
             except KBError as e:
                 errors.append(f"The upload could not be ingested: {e}")
         if report is not None:
-            quarantine = _quarantine_by_filename()
             for fo in report.files:
                 base = Path(fo.path).name
                 shown = originals.get(base, base)
-                findings = quarantine.get(base, []) if fo.status == "quarantined" else []
+                findings = fo.findings if fo.status == "quarantined" else []
                 outcomes.append({"filename": shown, "status": fo.status, "reason": fo.reason,
                                  "doc_ids": fo.doc_ids, "findings": findings,
                                  "undated": _undated(fo.doc_ids) if fo.status in ("added", "updated") else []})
@@ -230,18 +231,6 @@ def _undated(doc_ids: list[str]) -> list[str]:
         doc = _get_doc_or_404(doc_id)
         if doc is not None and not (doc.published or doc.reviewed):
             out.append(doc_id)
-    return out
-
-
-def _quarantine_by_filename() -> dict[str, list[dict]]:
-    """Masked findings per quarantined file name, to show next to the upload outcome."""
-    try:
-        items = kb().quarantine_list()
-    except KBError:
-        return {}
-    out: dict[str, list[dict]] = {}
-    for item in items:
-        out.setdefault(Path(item.get("filename", "")).name, []).extend(item.get("reasons", []))
     return out
 
 
@@ -394,8 +383,7 @@ def reindex() -> Any:
 def _orphaned(job_id: int) -> bool:
     """A job marked running whose server died: no thread here runs it and nobody holds the KB's write lock."""
     alive = any(t.name == f"kb-reindex-{job_id}" for t in threading.enumerate())
-    writer = getattr(kb(), "writer_active", None)
-    if alive or writer is None or writer():
+    if alive or kb().writer_active():
         return False
     get_db().execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ? AND state = 'running'",
                      ("Interrupted: the server stopped while this re-index ran. Start it again.", now(), job_id))

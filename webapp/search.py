@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
                    send_file, session, url_for)
 
+from index.api import KnowledgeBaseAPI
 from index.errors import DocumentNotFound, KBEmpty, KBError, QueryError
 from index.originals import label as original_label
 from index.types import SearchFilters
@@ -69,7 +70,7 @@ class BadRequest(ValueError):
         return out
 
 
-def kb() -> Any:
+def kb() -> KnowledgeBaseAPI:
     """The per-worker KnowledgeBase created in create_app."""
     return current_app.extensions["kb"]
 
@@ -152,15 +153,9 @@ def facets() -> dict:
     gen = stats["generation"]
     with _facets_lock:
         if cache.get("generation") != gen:
-            if hasattr(kb(), "facets"):
-                found = kb().facets()
-                sources, tags = list(found.get("sources", [])), list(found.get("tags", []))
-                types = list(found.get("doc_types", []))
-            else:
-                docs = kb().list_documents()
-                sources = sorted({d.source for d in docs if d.source})
-                tags = sorted({t for d in docs for t in (d.tags or [])})
-                types = sorted({d.doc_type for d in docs})
+            found = kb().facets()
+            sources, tags = list(found.get("sources", [])), list(found.get("tags", []))
+            types = list(found.get("doc_types", []))
             # bounded whatever the KB returns, so one document's metadata cannot make every page huge
             cache.update(generation=gen, sources=sources[:MAX_FACETS], tags=tags[:MAX_FACETS], doc_types=types,
                          documents=stats.get("documents", 0), updated=str(stats.get("updated", ""))[:10])
@@ -185,11 +180,8 @@ def passage_url(hit: Any, external: bool = False) -> str:
 
 def _blocks(doc_id: str, start: int, end: int) -> list[dict] | None:
     """The typed blocks under a passage, or None when this knowledge base cannot say (plain rendering then)."""
-    finder = getattr(kb(), "blocks", None)
-    if finder is None:
-        return None
     try:
-        return finder(doc_id, start, end)
+        return kb().blocks(doc_id, start, end)
     except (KBError, sqlite3.Error):
         return None
 
@@ -322,7 +314,7 @@ def document(doc_id: str) -> Any:
                                      pages=True, skip_title=rec.title))
     back = request.args.get("back", "")
     original = None
-    if rec.original and hasattr(kb(), "original_file"):
+    if rec.original:
         original = {"label": original_label(rec.original),
                     "url": url_for("search.original", doc_id=rec.doc_id)}
     return render_template(

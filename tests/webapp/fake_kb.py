@@ -1,4 +1,7 @@
-"""An in-memory stand-in for index.kb.KnowledgeBase, for fast plumbing tests of the web app."""
+"""An in-memory stand-in for index.kb.KnowledgeBase, for fast plumbing tests of the web app.
+
+It implements index.api.KnowledgeBaseAPI; tests/test_kb_contract.py holds it to the same contract as the real one.
+"""
 from __future__ import annotations
 
 import re
@@ -9,6 +12,11 @@ from index.types import (AnswerSentence, DocumentRecord, FileOutcome, Hit, Inges
                          SearchResult)
 
 WORD = re.compile(r"[A-Za-z0-9]+")
+MRN = re.compile(r"MRN\W*\d*")
+
+
+def _redact(text: str) -> str:
+    return MRN.sub("[REDACTED]", text)
 
 
 def make_doc(doc_id: str, title: str, text: str, *, doc_type: str = "guideline", source: str = "Test Org",
@@ -44,7 +52,7 @@ class FakeKB:
             pos += len(para) + 2
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: str = "hybrid",
-               exact: bool = False) -> SearchResult:
+               per_doc: int = 2, answer: bool = True, exact: bool = False) -> SearchResult:
         self.calls.append(("search", query, k, filters, mode))
         if not query or not query.strip() or len(query) > 500:
             raise QueryError("query is empty or longer than 500 characters")
@@ -71,10 +79,10 @@ class FakeKB:
                                     filename=doc.filename, highlights=marks))
         hits.sort(key=lambda h: -h.score)
         hits = hits[:k]
-        answer = [AnswerSentence(text=hits[0].text.split(". ")[0], hit=0, citation=1)] if hits else []
-        return SearchResult(query=query, generation=self.generation, hits=hits, answer=answer, mode=mode,
-                            answer_status="answered" if answer else "no_direct_answer",
-                            confidence=0.9 if answer else 0.1)
+        units = [AnswerSentence(text=hits[0].text.split(". ")[0], hit=0, citation=1)] if hits and answer else []
+        return SearchResult(query=query, generation=self.generation, hits=hits, answer=units, mode=mode,
+                            answer_status="answered" if units else "no_direct_answer",
+                            confidence=0.9 if units else 0.1)
 
     def get_document(self, doc_id: str) -> DocumentRecord:
         if doc_id not in self.docs:
@@ -84,6 +92,26 @@ class FakeKB:
     def list_documents(self) -> list[DocumentRecord]:
         return list(self.docs.values())
 
+    def blocks(self, doc_id: str, start: int, end: int) -> list[dict]:
+        """One paragraph block per paragraph overlapping text[start:end]."""
+        doc = self.get_document(doc_id)
+        return [{"kind": "paragraph", "start": s, "end": e, "level": None, "depth": None, "number": None,
+                 "page": None, "heading_path": [], "heading": "", "header": False, "rows": []}
+                for _, s, e, _ in self._chunks(doc) if s < end and e > start]
+
+    def original_file(self, doc_id: str) -> tuple[Path, dict, str]:
+        self.get_document(doc_id)
+        raise DocumentNotFound(f"no original file is kept for document {doc_id!r}")
+
+    def facets(self) -> dict:
+        docs = self.docs.values()
+        return {"doc_types": sorted({d.doc_type for d in docs}), "sources": sorted({d.source for d in docs if d.source}),
+                "tags": sorted({t for d in docs for t in d.tags})}
+
+    def warm_up(self) -> None:
+        if not self.docs:
+            raise KBEmpty("nothing indexed")
+
     def stats(self) -> dict:
         if not self.docs:
             raise KBEmpty("nothing indexed")
@@ -91,7 +119,7 @@ class FakeKB:
                 "chunks": sum(len(d.text.split("\n\n")) for d in self.docs.values())}
 
     def ingest_paths(self, paths: list[Path], overrides: dict | None = None, progress=None,
-                     redact: bool = False, remember_files: bool = True) -> IngestReport:
+                     redact: bool = False, screen: bool = True, remember_files: bool = True) -> IngestReport:
         self.calls.append(("ingest", [Path(p).name for p in paths], overrides, redact))
         if self.locked:
             raise KBLocked("locked")
@@ -99,13 +127,15 @@ class FakeKB:
         for p in paths:
             text = Path(p).read_text(errors="replace")
             doc_id = re.sub(r"[^a-z0-9]+", "-", Path(p).stem.lower()).strip("-")
-            if "MRN" in text and not redact:
-                qid = len(self.quarantine) + 1
+            if "MRN" in text and not redact and screen:
+                qid = max(self.quarantine, default=0) + 1
+                findings = [{"kind": "mrn", "line": 1, "page": None, "masked": "MRN ****67"}]
                 self.quarantine[qid] = {"qid": qid, "filename": Path(p).name, "created": "2024-01-01T00:00:00Z",
-                                        "reasons": [{"kind": "mrn", "line": 1, "page": None, "masked": "MRN ****67"}],
-                                        "text": text, "doc_id": doc_id}
+                                        "reasons": findings, "text": text, "doc_id": doc_id}
                 report.quarantined += 1
-                report.files.append(FileOutcome(path=str(p), status="quarantined", reason="possible identifiers"))
+                report.files.append(FileOutcome(path=str(p), status="quarantined", doc_ids=[doc_id],
+                                                reason=f"possible identifiers; held as quarantine #{qid}",
+                                                quarantine_id=qid, findings=findings))
                 continue
             o = dict(overrides or {})
             self.docs[doc_id] = make_doc(doc_id, o.get("title", Path(p).stem), text,
@@ -118,19 +148,30 @@ class FakeKB:
         report.generation = self.generation
         return report
 
-    def update_metadata(self, doc_id: str, **fields) -> None:
+    def update_metadata(self, doc_id: str, **fields) -> str:
         self.calls.append(("update", doc_id, fields))
         doc = self.get_document(doc_id)
         for k, v in fields.items():
             setattr(doc, k, v)
         self._publish()
+        return self.generation
 
-    def remove(self, doc_id: str) -> None:
+    def remove(self, doc_id: str) -> str:
         if self.locked:
             raise KBLocked("locked")
         self.get_document(doc_id)
         del self.docs[doc_id]
         self._publish()
+        return self.generation
+
+    def rollback(self) -> str:
+        if self.locked:
+            raise KBLocked("locked")
+        self.gen += 1
+        return self.generation
+
+    def writer_active(self) -> bool:
+        return self.locked
 
     def reindex(self, progress=None) -> str:
         if self.locked:
@@ -153,7 +194,7 @@ class FakeKB:
             from index.errors import KBError
             raise KBError(f"no quarantined item {qid}")
         q = self.quarantine.pop(qid)
-        text = q["text"].replace("MRN", "[REDACTED]") if redact else q["text"]
+        text = _redact(q["text"]) if redact else q["text"]
         self.docs[q["doc_id"]] = make_doc(q["doc_id"], q["doc_id"], text)
         self._publish()
         return IngestReport(documents=1, generation=self.generation,
@@ -168,4 +209,4 @@ class FakeKB:
             from index.errors import KBError
             raise KBError(f"no quarantined item {qid}")
         q = self.quarantine[qid]
-        return [{"doc_id": q["doc_id"], "title": q["doc_id"], "text": q["text"].replace("MRN", "[REDACTED]")}]
+        return [{"doc_id": q["doc_id"], "title": q["doc_id"], "text": _redact(q["text"])}]
