@@ -1,4 +1,9 @@
-"""Immutable index generations: built in a temporary directory, fsynced, checksummed, published by rename."""
+"""Immutable index generations: built in a temporary directory, fsynced, checksummed, published by rename.
+
+The one owner of the generation format (schema, builder, manifest, publication log, verified loading); reading
+its database is index/genread.py's job. It stays one module past ~300 lines on purpose: the format's invariants
+(what is written, in which order, fsynced, then checked on load) are read and changed together.
+"""
 from __future__ import annotations
 
 import hashlib

@@ -102,6 +102,7 @@ class Publisher:
         return rows, matrix
 
     def build(self, catalog: Catalog, progress: Progress | None) -> tuple[str, int]:
+        """Build and publish a generation of the whole catalogue; returns (its name, chunks newly embedded)."""
         from .spelling import count_terms
 
         docs = list(catalog.iter_documents())

@@ -54,7 +54,8 @@ class Reader:
         if name is None and damage is None:
             made_live = gens.published(self.ctx.home)
             if made_live:
-                raise CorruptIndex(f"{self.ctx.home / gens.CURRENT} is missing, yet generations up to {made_live[-1]} were "
+                raise CorruptIndex(f"{self.ctx.home / gens.CURRENT} is missing, yet generations up to "
+                                   f"{made_live[-1]} were "
                                    "published; run `kb rollback` to make the newest intact one live")
             raise KBEmpty(f"the knowledge base at {self.ctx.home} is empty: run `kb ingest PATH` first")
         gen = self._gen

@@ -1,5 +1,9 @@
 """Writing the knowledge base: one writer at a time (a lock file), decisions applied to the catalogue, and a
-new generation published (or the previous one served again on rollback)."""
+new generation published (or the previous one served again on rollback).
+
+Every operation that changes the catalogue lives here, past ~300 lines on purpose: each runs under the same lock
+and ends in the same publish-or-reconcile step, and keeping them side by side keeps that discipline visible.
+"""
 from __future__ import annotations
 
 import fcntl
@@ -45,7 +49,8 @@ class Writer:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise KBLocked(f"another `kb` write (ingest, remove, reindex or rollback) is running on {self.ctx.home}; "
+                raise KBLocked("another `kb` write (ingest, remove, reindex or rollback) is running on "
+                               f"{self.ctx.home}; "
                                "wait for it to finish and try again") from None
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
@@ -127,7 +132,9 @@ class Writer:
         except CorruptIndex:
             return None
 
-    def _publish_if_changed(self, catalog: Catalog, progress: Progress | None, report: IngestReport | None = None) -> int:
+    def _publish_if_changed(self, catalog: Catalog, progress: Progress | None,
+                            report: IngestReport | None = None) -> int:
+        """Publish a generation when the catalogue or the chunking changed since the live one; returns chunks embedded."""
         stored = catalog.get_state("chunking")
         current = json.dumps(self.ctx.chunk_params.to_dict(), sort_keys=True)
         if stored != current:
@@ -136,7 +143,8 @@ class Writer:
             else:
                 catalog.set_state("chunking", current)
         live = self._live_manifest()
-        if live is not None and live.get("catalog_version") == catalog.version and live.get("chunking") == self.ctx.chunk_params.to_dict():
+        if live is not None and live.get("catalog_version") == catalog.version \
+                and live.get("chunking") == self.ctx.chunk_params.to_dict():
             if report is not None:
                 report.generation = live["generation"]
             self.ctx.export_encoder()  # a KB built before the ONNX query path gets its export here
@@ -323,7 +331,8 @@ class Writer:
             catalog.close()
         if taken is None:
             raise KBError(f"no quarantined item #{qid}")
-        return [{"doc_id": d.meta.doc_id, "title": d.meta.title, "text": self.pipeline.redacted(d).text} for d in taken[1]]
+        return [{"doc_id": d.meta.doc_id, "title": d.meta.title, "text": self.pipeline.redacted(d).text}
+                for d in taken[1]]
 
     def drop_quarantined(self, qid: int) -> None:
         with self.lock() as catalog:
