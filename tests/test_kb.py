@@ -185,3 +185,31 @@ def test_model_inputs_fit_the_model(built_kb):
         assert emb.count_tokens(embed_input(titles[title], text)) <= 256
     long_title = "Opioid " * 100
     assert emb.count_tokens(built_kb.writer.publisher.clipped_titles([long_title])[long_title]) <= 32 + 2
+
+
+def test_catalogue_records_its_schema_version_and_undoes_a_failed_transaction(tmp_path):
+    from index.catalog import SCHEMA_VERSION, Catalog
+    from index.errors import KBError
+
+    catalog = Catalog.open(tmp_path)
+    assert catalog.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    catalog.set_state("version", "7")
+    with pytest.raises(RuntimeError):
+        with catalog.transaction():
+            catalog.bump()
+            assert catalog.version == 8
+            raise RuntimeError("fails half way")
+    assert catalog.version == 7 and not catalog.db.in_transaction
+    catalog.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # a catalogue from a newer release
+    catalog.close()
+    with pytest.raises(KBError, match="newer"):
+        Catalog.open(tmp_path)
+
+
+def test_search_reports_its_stages_and_the_first_results_do_not_depend_on_k(built_kb):
+    stages: dict[str, float] = {}
+    ten = built_kb.search("how fast can I taper opioids", k=10, timings=stages)
+    assert {"encode_query", "dense", "keyword", "fuse_and_feedback", "diversify", "load_hits",
+            "answer_stage"} <= set(stages) and all(v >= 0 for v in stages.values())
+    more = built_kb.search("how fast can I taper opioids", k=60, answer=False)
+    assert [h.chunk_id for h in more.hits[:3]] == [h.chunk_id for h in ten.hits[:3]]
