@@ -124,9 +124,9 @@ class Reader:
         misspelling correction); fusion other than convex-prf is for comparison only; `timings`, when given,
         receives the milliseconds of each stage.
         """
-        from .search import _Clock
+        from .search import StageClock
 
-        clock = _Clock(timings)
+        clock = StageClock(timings)
         query = (query or "").strip()
         if not query:
             raise QueryError("the question is empty")

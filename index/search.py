@@ -134,7 +134,7 @@ class Retriever:
         Each leg of a hybrid search looks `depth` passages deep whatever n is, so the first k results are the same
         for any k (the fused list holds up to 2 * depth candidates); a single leg looks max(n, depth) deep.
         """
-        clock = _Clock(timings)
+        clock = StageClock(timings)
         depth = max(n, self.depth)
         if mode == "bm25":
             out = [Candidate(cid, s, keyword=s) for cid, s in self.keyword(query, depth, filters)][:n]
@@ -157,7 +157,7 @@ class Retriever:
         return first[:n]
 
 
-class _Clock:
+class StageClock:
     """Milliseconds per stage into a dict (a no-op without one), for benchmarks that break a search down."""
 
     def __init__(self, into: dict[str, float] | None):
