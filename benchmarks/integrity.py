@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,7 @@ def measure(gen_dir: Path, mode: str, questions: list[str]) -> dict:
     import gc
 
     from index import generation as gens
+    from index.genread import GenerationReader
     from index.vectors import VectorIndex
 
     gc.collect()
@@ -69,12 +69,12 @@ def measure(gen_dir: Path, mode: str, questions: list[str]) -> dict:
     t0 = time.perf_counter()
     gen = gens.Generation.load(gen_dir)
     if mode == "memory":
-        conn = gen.db
+        reader = gen.reader
     else:  # the former way: verified at load, then read from the file on every query
-        conn = sqlite3.connect(f"file:{gen_dir / 'chunks.db'}?mode=ro&immutable=1", uri=True)
+        reader = GenerationReader.open_file(gen_dir / "chunks.db")
         gen._memory = None  # drop the in-memory copy so only the file-backed cost is counted
         gc.collect()
-    conn.execute("SELECT count(*) FROM chunks").fetchone()
+    reader.chunk_count()
     load_s = time.perf_counter() - t0
     gc.collect()
     added = rss_mb() - before
@@ -84,10 +84,9 @@ def measure(gen_dir: Path, mode: str, questions: list[str]) -> dict:
         terms = [t for t in "".join(c if c.isalnum() else " " for c in q.lower()).split() if len(t) > 2]
         match = " OR ".join(f'"{t}"' for t in terms) or '"opioid"'
         t1 = time.perf_counter()
-        ids = [r[0] for r in conn.execute("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank "
-                                          "LIMIT 100", (match,))]
+        ids = reader.plain_fts(match, 100)
         for cid in ids[:10]:
-            conn.execute("SELECT text, doc_id FROM chunks WHERE chunk_id=?", (cid,)).fetchone()
+            reader.chunks([cid])
         times.append((time.perf_counter() - t1) * 1000)
     return {"mode": mode, "load_s": round(load_s, 3), "rss_added_mb": round(added, 1),
             "db_query_ms": pct(times), "chunks_db_mb": round((gen_dir / "chunks.db").stat().st_size / 2**20, 1)}
@@ -118,11 +117,13 @@ def cost(scratch: Path, sizes: list[int], questions: list[str], kb) -> list[dict
 
 
 def published_texts(gen_dir: Path) -> dict[int, str]:
-    db = sqlite3.connect(f"file:{gen_dir / 'chunks.db'}?mode=ro&immutable=1", uri=True)
+    from index.genread import GenerationReader
+
+    reader = GenerationReader.open_file(gen_dir / "chunks.db")
     try:
-        return dict(db.execute("SELECT chunk_id, text FROM chunks"))
+        return {c.chunk_id: c.text for c in reader.chunks()}
     finally:
-        db.close()
+        reader.close()
 
 
 def answer_all(kb, questions: list[str], threaded: bool = False) -> list:

@@ -226,6 +226,10 @@ class GenerationReader:
                 found[r[0]] = (ChunkRow.from_row(r[:11]), DocRow.from_row(r[11:]))
         return [found[i] for i in ids if i in found]
 
+    def chunk_count(self) -> int:
+        """How many chunks the generation holds (one query: touches the database without reading the texts)."""
+        return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
     def doc_of(self, ids: Iterable[int] | None = None) -> dict[int, str]:
         """chunk_id -> doc_id for the given chunks (all when None)."""
         if ids is None:
