@@ -280,7 +280,8 @@ def decide(query: str, qvec: np.ndarray, gen: Generation, candidates: list[int],
             if scores[i] < best - ANSWER_MARGIN or len(chosen) == max_units:
                 break
             cid, s, e, role, context = table.rows[i][1:5] + (table.rows[i][9],)
-            if table.texts[i] in seen_text:
+            text = table.texts[i]
+            if any(text in seen or seen in text for seen in seen_text):  # overlapping chunks repeat a unit
                 continue
             seen_text.add(table.texts[i])
             chosen.append(ChosenUnit(cid, s, e, role, context, round(float(scores[i]), 4)))
