@@ -307,6 +307,8 @@ def test_every_answer_is_verbatim_over_many_queries(answer_kb):
             assert 0.0 <= res.confidence <= 1.0
             assert (res.answer_status == "answered") == bool(res.answer)
             _verbatim(res)
+            texts = [a.text for a in res.answer]
+            assert not any(a in b for i, a in enumerate(texts) for j, b in enumerate(texts) if i != j), texts
             json.dumps(res.to_dict())
 
 
