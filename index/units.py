@@ -41,7 +41,10 @@ reassess titrate educate involve agree plan confirm test co-prescribe schedule t
 
 POPULATIONS = [re.compile(p, re.I) for p in (
     r"\b(cirrho\w*|hepat\w*|liver)\b", r"\b(ckd|renal|kidney|egfr|dialysis)\b", r"\b(pregnan\w*|postpartum|breastfeed\w*|lactat\w*)\b",
-    r"\b(older|elderly|geriatric|frail|over 65|long[- ]term care)\b", r"\b(child\w*|paediatric|pediatric|adolescen\w*|youth)\b",
+    r"\b(older|elderly|geriatric|frail|over 65|long[- ]term care|care home|nursing home)\b|"
+    r"\b(6[5-9]|[7-9]\d|1[01]\d)[- ]?(y/?o|years?[- ]old|yrs?[- ]old)\b|\b(in (his|her|their) )?[7-9]0s\b",
+    r"\b(child\w*|paediatric|pediatric|adolescen\w*|youth|infant|toddler|teen\w*)\b|"
+    r"\b([1-9]|1[0-7])[- ]?(months?|years?|yrs?)[- ]old\b",
     r"\b(sleep apnea|osa|copd|respiratory)\b", r"\b(dementia|cognitive impairment)\b", r"\b(cancer|palliative)\b")]
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -337,3 +337,13 @@ def test_answer_metric_rule_on_hand_made_cases():
     assert (s["answer@1"], s["answer@3"], s["empty_answers"], s["wrongly_abstained"]) == (0.3333, 0.6667, 0.3333,
                                                                                           0.3333)
     assert s["out_of_scope_recall"] == 0.5 and s["no_direct_answer_precision"] == 0.5
+
+
+def test_a_patient_group_is_read_from_an_age_too():
+    from index.units import population_mask
+
+    older, child = population_mask("older adults"), population_mask("children")
+    assert population_mask("knee OA in a 75 year old") == older
+    assert population_mask("a woman in her 80s") == older
+    assert population_mask("a 4-year-old with otitis") == child
+    assert population_mask("a 40-year-old man") == 0 and population_mask("in his 50s") == 0
