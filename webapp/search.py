@@ -48,8 +48,10 @@ FIELD_LABELS = {"q": "Your clinical question", "k": "Number of results", "type":
 FILTER_PARAMS = ("q", "k", "type", "source", "tag", "from", "to", "mode")
 
 
-class BadRequest(ValueError):
+class BadRequest(KBError, ValueError):
     """A request parameter a user can fix; shown as a 400 naming the field (page) or the parameter (API)."""
+
+    status = 400
 
     def __init__(self, param: str, problem: str, valid: list[str] | None = None) -> None:
         self.param, self.problem, self.valid = param, problem, valid

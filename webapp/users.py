@@ -6,6 +6,7 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from kb_errors import KBError
 from kb_settings import Settings
 
 from .db import connect, init_schema, now
@@ -17,8 +18,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-class UserError(ValueError):
+class UserError(KBError, ValueError):
     """A bad name, role or password; the message is meant for the operator."""
+
+    status = 400
 
 
 def _db_path(settings: Settings) -> str:
