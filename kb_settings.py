@@ -241,6 +241,8 @@ def settings_in_force(settings: Settings) -> list[tuple[str, str, str]]:
         value = getattr(settings, s.name)
         if s.secret:
             shown = "(set)" if value else "(unset)"
+        elif s.name == "privacy_allowlist":
+            shown = str(settings.allowlist_path)
         elif value == "" and s.shown:
             shown = s.shown.replace("`", "")
         elif isinstance(value, bool):
