@@ -67,3 +67,20 @@ def test_the_shared_modules_import_no_layer(module):
     names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     names |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert names - set(sys.stdlib_module_names) - {"kb_errors"} == set()
+
+
+def test_importing_the_user_module_computes_no_password_hash(monkeypatch):
+    """No work at import time: the timing-equaliser hash is made on the first failed login, not on import."""
+    import importlib
+
+    import argon2
+
+    calls = []
+    real = argon2.PasswordHasher.hash
+    monkeypatch.setattr(argon2.PasswordHasher, "hash", lambda self, pw, **kw: calls.append(pw) or real(self, pw, **kw))
+    monkeypatch.delitem(sys.modules, "webapp.users", raising=False)
+    users = importlib.import_module("webapp.users")
+    assert calls == [] and users._DUMMY_HASH is None
+    users._dummy_hash()
+    users._dummy_hash()
+    assert len(calls) == 1
