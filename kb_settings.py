@@ -19,13 +19,16 @@ from kb_errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+# The rate-limit grammar flask-limiter accepts ("120/minute", "10 per hour", "1/second;100/day"); "off" disables.
+_RATE = re.compile(r"\s*\d+\s*(?:/|per)\s*(?:\d+\s*)?(?:second|minute|hour|day|month|year)s?\s*", re.IGNORECASE)
+_RATE_OFF = ("off", "none", "0")
 
 
 def _row(default: Any, help: str, *, shown: str = "", choices: tuple[str, ...] = (), minimum: float | None = None,
-         secret: bool = False) -> Any:
+         secret: bool = False, rate: bool = False) -> Any:
     """One row of the settings table, as a dataclass field (`shown`: the default as the README words it)."""
     return field(default=default, metadata={"help": help, "shown": shown, "choices": choices, "minimum": minimum,
-                                            "secret": secret})
+                                            "secret": secret, "rate": rate})
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Settings:
     eval_cache: Path = _row(Path("~/.cache/practice-partner/eval"), "Where `kb eval` keeps the knowledge bases it "
                             "builds.")
     search_rate_limit: str = _row("120/minute", "Searches per client address (page and API); `off` disables (e.g. "
-                                  "behind a proxy that limits per user).")
+                                  "behind a proxy that limits per user).", rate=True)
     torch_threads: int = _row(1, "Threads the encoder (torch or ONNX Runtime) uses, and FAISS's OpenMP threads for "
                               "a search; 1 is fastest for concurrent single queries on 2 cores (see BENCHMARKS.md).",
                               minimum=1)
@@ -81,7 +84,7 @@ class Settings:
                                 "change, or removing the account ends every session of that account at once.",
                                 shown="`12`", minimum=0.01)
     feedback_rate_limit: str = _row("30/minute", "\"Helpful / not helpful\" posts per client address; `off` "
-                                    "disables.")
+                                    "disables.", rate=True)
     proxy_hops: int = _row(0, "Number of reverse proxies in front of `kb serve` whose `X-Forwarded-For`, `-Proto` "
                            "and `-Host` are trusted (client address for rate limits, `https` links).", minimum=0)
     # Where each value came from ("default", "environment" or "option"); not a setting itself.
@@ -170,6 +173,7 @@ class Setting:
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     secret: bool = False
+    rate: bool = False
 
     @property
     def env(self) -> str:
@@ -202,6 +206,9 @@ class Setting:
             return value
         if self.choices and text not in self.choices:
             raise ConfigError(f"{self.env}={raw!r} must be one of {', '.join(self.choices)}")
+        rates = re.split(r"[;,|]", text)
+        if self.rate and text.lower() not in _RATE_OFF and not all(_RATE.fullmatch(r) for r in rates):
+            raise ConfigError(f"{self.env}={raw!r} is not a rate such as 120/minute or 10 per hour (or off)")
         return self.coerce(text)
 
     def shown_default(self) -> str:
@@ -217,7 +224,7 @@ def _table() -> tuple[Setting, ...]:
     hints = typing.get_type_hints(Settings)
     return tuple(Setting(name=f.name, type=hints[f.name], default=f.default, help=f.metadata["help"],
                          shown=f.metadata["shown"], choices=f.metadata["choices"], minimum=f.metadata["minimum"],
-                         secret=f.metadata["secret"])
+                         secret=f.metadata["secret"], rate=f.metadata["rate"])
                  for f in fields(Settings) if "help" in f.metadata)
 
 

@@ -39,6 +39,7 @@ def test_environment_values_are_typed_and_their_origin_recorded(tmp_path):
     ("KB_REQUIRE_LOGIN", "maybe", "use 1 or 0"),
     ("KB_WORKERS", "0", "smallest allowed"),
     ("KB_QUERY_ENCODER", "gpu", "must be one of"),
+    ("KB_SEARCH_RATE_LIMIT", "120/fortnight", "not a rate"),
 ])
 def test_a_bad_value_is_a_config_error_naming_the_variable(name, value, words):
     with pytest.raises(ConfigError) as info:
