@@ -79,9 +79,6 @@ class Reader:
                 log.error("not switching to generation %s: %s; still serving %s. To recover, run `kb reindex` "
                           "(publishes a new generation) or `kb rollback`", name, exc, self._gen.name)
                 return self._gen
-            from .vectors import set_threads
-
-            set_threads(1)
             self._gen = loaded
             self._refused = None
             return loaded
@@ -109,9 +106,6 @@ class Reader:
             log.error("%s; serving %s, the newest intact published generation, instead. To recover, run "
                       "`kb rollback` (makes the newest intact generation live) or `kb reindex` (rebuilds from the "
                       "catalogue)", exc, name)
-            from .vectors import set_threads
-
-            set_threads(1)
             return gen
         raise exc
 
