@@ -17,32 +17,35 @@ Four layers, each returning (start, end, priority) spans:
 A word is *surname-like* when the census lists it as a surname and it is not a
 common English word, or when it is not an English word at all (Kowalczyk,
 Raghunathan); English word frequencies come from symspellpy's dictionary.
+
+One module (~550 lines) on purpose: the four layers share the name-token patterns, the
+``Lexicon`` look-ups and the eponym/citation filters, and each layer's rules are tuned
+against the others'; the word lists themselves live in ``lexicon.py``.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
 from pathlib import Path
 
 from . import lexicon
+from .rules import LO, UP
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NAMES_DIR = DATA_DIR / "names"
 DEFAULT_FIRST_NAMES = DATA_DIR / "first_names.txt"
 
-UP = "A-ZÀ-ÖØ-Þ"
-LO = "a-zß-öø-ÿ"
-
 _PART = rf"[{UP}](?:[{LO}]+(?:['’][{UP}]?[{LO}]+)?|['’][{UP}][{LO}]+)(?:[{UP}][{LO}]+)?"
 NAME_TOKEN = rf"{_PART}(?:-{_PART}){{0,2}}"
 CAPS_TOKEN = rf"[{UP}](?:[{UP}]+|['’][{UP}]{{2,}})(?:['’-][{UP}]+)*(?![\w])"
 NAME_OR_CAPS = rf"(?:{NAME_TOKEN}|{CAPS_TOKEN})"
-PARTICLES = r"(?:(?:de|da|di|du|del|della|des|van|von|der|den|la|le|dos|das|bin|ibn|al|el|ter|ten|St\.?|Van|Von|De|Di|Da|Del|La|Le|Mac|Al|El)[ \t]+){0,2}"
+PARTICLES = rf"(?:(?:{'|'.join(re.escape(p) for p in lexicon.NAME_PARTICLES)})[ \t]+){{0,2}}"
 _SEQ = rf"{NAME_OR_CAPS}(?:[ \t]+[{UP}]\.)?(?:(?:,[ \t]+|[ \t]+{PARTICLES}){NAME_OR_CAPS}(?:[ \t]+[{UP}]\.)?){{0,3}}"
 
 HONORIFIC_RE = re.compile(
-    rf"(?<![\w.])(?P<hon>Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Mme|Mlle|M|Sr|Fr|Rev)(?:\.[ \t]*|(?<!M)[ \t]+)"
+    rf"(?<![\w.])(?P<hon>{'|'.join(lexicon.HONORIFICS)})(?:\.[ \t]*|(?<!M)[ \t]+)"
     rf"(?P<name>(?:[{UP}]\.[ \t]*){{0,2}}(?:{NAME_TOKEN}[ \t]+){{0,2}}{PARTICLES}{NAME_OR_CAPS}|(?:[{UP}]\.[ \t]*){{1,2}}[{UP}][{LO}]+)"
 )
 
@@ -97,6 +100,7 @@ NEXT_WORD_RE = re.compile(r"[ \t]*(?:['’]s)?[ \t]*([\w'’]+)")
 TOKEN_SPLIT_RE = re.compile(rf"{NAME_OR_CAPS}")
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
+_ORG_WORDS = lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS  # "... Hospital", "... Inc": not a person
 EPONYM_FOLLOW = frozenset(
     """sign signs test tests manoeuvre maneuver manoeuvres maneuvers disease diseases syndrome syndromes criteria criterion
     scale score scores index reflex phenomenon palsy classification fracture procedure approach method technique law rule
@@ -104,6 +108,7 @@ EPONYM_FOLLOW = frozenset(
     cyst canal tunnel contracture disorder disorders deformity neuroma neuralgia test's sign's operation protocol model
     lines line effect curve et al""".split()
 )
+_EPONYM_OR_ORG = EPONYM_FOLLOW | _ORG_WORDS
 _CITATION_AFTER = re.compile(r"[ \t]+(?:et[ \t]+al\b|and[ \t]+colleagues\b|[A-Z]{1,3}[,.;:](?![\w])|[A-Z]{1,3}[ \t]+(?:et|and|&|[A-Z][a-z]+[ \t]+[A-Z]{1,3}\b))|,?[ \t]*\(?(?:19|20)\d{2}[a-z]?\)?(?![\d/-])")
 
 
@@ -124,16 +129,21 @@ def _read_list(path: Path) -> list[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def shipped_first_names() -> frozenset[str]:
-    """Given names: the project's list plus the US Census 1990 given names."""
-    names = set(_read_list(DEFAULT_FIRST_NAMES)) | set(_read_list(NAMES_DIR / "given_census1990.txt"))
-    return frozenset(names - lexicon.NOT_NAME_WORDS)
-
-
-@functools.lru_cache(maxsize=1)
 def census_given() -> frozenset[str]:
     """Census given names before any filtering (includes June, April, Grace)."""
     return frozenset(_read_list(NAMES_DIR / "given_census1990.txt"))
+
+
+@functools.lru_cache(maxsize=1)
+def _all_given() -> frozenset[str]:
+    """The project's given-name list plus the census one, unfiltered."""
+    return frozenset(_read_list(DEFAULT_FIRST_NAMES)) | census_given()
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_first_names() -> frozenset[str]:
+    """Given names: the project's list plus the US Census 1990 given names, less words that are never names."""
+    return _all_given() - lexicon.NOT_NAME_WORDS
 
 
 @functools.lru_cache(maxsize=1)
@@ -166,7 +176,7 @@ def stop_words() -> frozenset[str]:
     Clinical and place words that are also given names or frequent surnames (Thomas,
     Hamilton, Wilson) stay name words: eponyms are recognised by what follows them.
     """
-    given = set(_read_list(DEFAULT_FIRST_NAMES)) | set(_read_list(NAMES_DIR / "given_census1990.txt"))
+    given = _all_given()
     surnames = surname_ranks()
     ambiguous = {w for w in lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS
                  if (w in given or surnames.get(w, 10**9) < 5000) and w not in lexicon.ALWAYS_STOP}
@@ -257,7 +267,7 @@ def default_lexicon() -> Lexicon:
     return Lexicon()
 
 
-def _trim(name: str, lex: Lexicon, strong: bool, closed: bool = False) -> tuple[str, list[str]]:
+def _trim(name: str, lex: Lexicon, closed: bool = False) -> tuple[str, list[str]]:
     """Drop trailing tokens that are not name words ("Jane Smith Recommends" -> "Jane Smith").
 
     ``closed``: punctuation or a line end follows, so a final ordinary word is part of the name ("Chaitanya Mall,").
@@ -296,7 +306,7 @@ def _eponym_or_citation(text: str, start: int, end: int) -> bool:
     if _MEDICAL_NOUN.match(text, end):
         return True  # "Barrett esophagus", "Hashimoto thyroiditis", "Trendelenburg gait"
     for _ in range(4):  # look past further capitalised words: "Lou Gehrig disease", "Keele STarT Back tool", "Berg and Lee (2018)"
-        if _followed_by(text, pos, EPONYM_FOLLOW | (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)) or _CITATION_AFTER.match(text, pos):
+        if _followed_by(text, pos, _EPONYM_OR_ORG) or _CITATION_AFTER.match(text, pos):
             return True
         m = _MORE_CAPS.match(text, pos)
         if not m:
@@ -313,13 +323,13 @@ def _eponym_or_citation(text: str, start: int, end: int) -> bool:
 def _honorific_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
     for m in HONORIFIC_RE.finditer(text):
         s = m.start("name")
-        name, toks = _trim(m.group("name"), lex, strong=True)
+        name, toks = _trim(m.group("name"), lex)
         if not toks or (lex.is_stop(toks[0]) and not re.match(rf"[{UP}]\.", name)):
             continue
         if m.group("hon") == "M" and lex.is_stop(toks[0]):
             continue  # "M. tuberculosis"-style abbreviations
         e = s + len(name)
-        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
+        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, _ORG_WORDS):
             continue
         out.append((s, e, 6))
 
@@ -328,7 +338,7 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
     for m in CONTEXT_RE.finditer(text):
         s = m.start("name")
         closed = bool(re.match(r"[ \t]*(?:[,;(\n]|$)", text[m.end("name"):m.end("name") + 3]))
-        name, toks = _trim(m.group("name"), lex, strong=True, closed=closed)
+        name, toks = _trim(m.group("name"), lex, closed=closed)
         if toks and lex.is_stop(toks[0]) and len(toks) > 1 and fold(toks[0]) in lex.given_raw:
             pass  # "June Goodwin", "April King": a month that is also a given name, before a surname
         elif not toks or any(lex.is_stop(t) for t in toks):
@@ -350,7 +360,7 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
                 continue
             if len(toks) >= 2 and not any(lex.is_name_word(t) for t in toks):
                 continue
-        if _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
+        if _followed_by(text, e, _ORG_WORDS):
             continue
         out.append((s, e, 6))
 
@@ -401,7 +411,7 @@ def _lexicon_pairs(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
                 continue
         if lex.is_surname_like(first) and fold(first) in lex.surnames:
             c = COMMA_GIVEN_RE.match(text, m.end())
-            if c and lex.is_given(c.group("given")) and not _PROVINCE_AFTER.match(text, m.end()) and not _eponym_or_citation(text, m.start(), c.end()) and not re.match(r"[ \t]*(?:,|and\b|&)", text[c.end():c.end() + 6]) and not _followed_by(text, c.end(), (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
+            if c and lex.is_given(c.group("given")) and not _PROVINCE_AFTER.match(text, m.end()) and not _eponym_or_citation(text, m.start(), c.end()) and not re.match(r"[ \t]*(?:,|and\b|&)", text[c.end():c.end() + 6]) and not _followed_by(text, c.end(), _ORG_WORDS):
                 out.append((m.start(), c.end(), 5))
 
 
@@ -439,8 +449,6 @@ _CITATION_LINE = re.compile(r"\bet[ \t]+al\b|\b(?:19|20)\d{2};\d|\bdoi:|(?:^|\n)
 
 def _windows(text: str, lex: Lexicon, found: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Stretches of text around name-like words that no rule has already reported."""
-    import bisect
-
     starts = [a for a, _b in found]
     spans: list[tuple[int, int]] = []
     toks = list(CAP_TOKEN_RE.finditer(text))
@@ -519,6 +527,10 @@ def _ner_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None
             out.append((s2, e2, 4))
 
 
+# Rule layers in the order they run, the NER model last: it skips what the rules already found.
+_LAYERS = (_honorific_names, _context_names, _lexicon_pairs, _subject_names, _ner_names)
+
+
 @functools.lru_cache(maxsize=1)
 def _latin_table() -> dict[int, str]:
     """One-to-one map of accented Latin letters to their base letter (Ł->L, ễ->e), so offsets are kept."""
@@ -542,10 +554,6 @@ def find_names(text: str, first_names: frozenset[str] | None = None, *, use_mode
     if not text.isascii():
         text = text.translate(_latin_table())
     out: list[tuple[int, int, int]] = []
-    _honorific_names(text, lex, out)
-    _context_names(text, lex, out)
-    _lexicon_pairs(text, lex, out)
-    _subject_names(text, lex, out)
-    if use_model:
-        _ner_names(text, lex, out)
+    for layer in _LAYERS if use_model else _LAYERS[:-1]:
+        layer(text, lex, out)
     return out
