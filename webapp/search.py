@@ -18,6 +18,7 @@ from index.types import SearchFilters
 from . import error_response
 from .auth import _safe_next, reader_required
 from .db import get_db, now
+from .limits import from_config, limiter, no_query
 from .openapi import openapi_document
 from . import gaps
 from .render import (block_nodes, doc_type_label, first_marked, parse_date, passage_split, review_status, segments,
@@ -239,6 +240,7 @@ def answer_view(a: Any, hit: Any) -> dict:
 
 
 @bp.route("/")
+@limiter.limit(from_config("SEARCH_RATE_LIMIT"), exempt_when=no_query)
 @reader_required
 def index() -> Any:
     """The physician's page: one question box, an extractive answer with citations, ranked source cards."""
@@ -373,6 +375,7 @@ def _offset(raw: str | None) -> int | None:
 
 
 @bp.route("/feedback", methods=["POST"])
+@limiter.limit(from_config("FEEDBACK_RATE_LIMIT"))
 @reader_required
 def feedback() -> Any:
     """Helpful / not helpful on one result; the question text is stored only when query logging is on."""
@@ -434,6 +437,7 @@ def _json_error(status: int, message: str) -> Any:
 
 
 @bp.route("/api/search")
+@limiter.limit(from_config("SEARCH_RATE_LIMIT"))
 @reader_required
 def api_search() -> Any:
     """result.to_dict(), the JSON of `kb search --json`, plus a `url` to each cited passage."""
