@@ -4,30 +4,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 import shutil
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Flask, Response, current_app, flash, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
                    url_for)
 from werkzeug.utils import secure_filename
 
 from index.errors import DocumentNotFound, KBError, KBLocked
 
-from . import ALLOWED_SUFFIXES, error_response
+from . import ALLOWED_SUFFIXES, error_response, jobs
 from .auth import role_required
-from .db import audit, connect, get_db, now
-from .render import doc_type_label, local_time, parse_date, review_status, version_label
+from .db import audit, get_db
+from .jobs import LOCKED_MESSAGE
+from .render import doc_type_label, parse_date, review_status, version_label
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
-log = logging.getLogger("webapp.curate")
 
 DOC_TYPES = ("guideline", "echo-case", "other")
-LOCKED_MESSAGE = "Another change to the knowledge base is in progress (write lock held); try again in a moment."
 
 
 def kb() -> Any:
@@ -340,107 +336,37 @@ def delete(doc_id: str) -> Any:
     return redirect(url_for("curate.documents"))
 
 
-# ---------------------------------------------------------------- re-index in the background
-
-
-def _run_job(app: Flask, job_id: int, knowledge_base: Any) -> None:
-    """Thread body: run kb.reindex, writing throttled progress into webapp.db so any worker can show it."""
-    conn = connect(app.config["DATABASE"])
-    last = [0.0]
-
-    def progress(stage: str, done: int, total: int) -> None:
-        t = time.monotonic()
-        if t - last[0] < 0.3 and done < total:
-            return
-        last[0] = t
-        conn.execute("UPDATE jobs SET stage = ?, done = ?, total = ? WHERE id = ?", (stage, done, total, job_id))
-
-    try:
-        generation = knowledge_base.reindex(progress=progress)
-        conn.execute("UPDATE jobs SET state = 'done', result = ?, finished = ? WHERE id = ?",
-                     (f"Published {version_label(generation)}: every document re-chunked with the current settings "
-                      "and vocabulary; documents and their metadata are unchanged.", now(), job_id))
-    except KBLocked:
-        conn.execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ?",
-                     (LOCKED_MESSAGE, now(), job_id))
-    except Exception as e:  # noqa: BLE001 - the status page must say what happened
-        log.exception("re-index job %s failed", job_id)
-        conn.execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ?",
-                     (f"Re-index failed: {type(e).__name__}: {e}"[:1000], now(), job_id))
-    finally:
-        conn.close()
+# ---------------------------------------------------------------- re-index in the background (runner: jobs.py)
 
 
 @bp.route("/reindex", methods=["POST"])
 def reindex() -> Any:
     """Start a full re-index in a background thread and send the curator to its status page."""
-    db = get_db()
-    running = db.execute("SELECT id, started FROM jobs WHERE kind = 'reindex' AND state = 'running' "
-                         "ORDER BY id DESC LIMIT 1").fetchone()
-    if running and _orphaned(running["id"]):
-        running = None
+    running = jobs.running_reindex()
     if running:
         flash("A re-index is already running.")
         return redirect(url_for("curate.job", job_id=running["id"]))
-    cur = db.execute("INSERT INTO jobs (kind, user, state, stage, started) VALUES ('reindex', ?, 'running', "
-                     "'starting', ?)", (g.user, now()))
-    job_id = int(cur.lastrowid)
+    job_id = jobs.start_reindex(g.user)
     audit(g.user, "reindex", detail=f"job {job_id}")
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    threading.Thread(target=_run_job, args=(app, job_id, kb()), name=f"kb-reindex-{job_id}", daemon=True).start()
     return redirect(url_for("curate.job", job_id=job_id))
-
-
-def _orphaned(job_id: int) -> bool:
-    """A job marked running whose server died: no thread here runs it and nobody holds the KB's write lock."""
-    alive = any(t.name == f"kb-reindex-{job_id}" for t in threading.enumerate())
-    writer = getattr(kb(), "writer_active", None)
-    if alive or writer is None or writer():
-        return False
-    get_db().execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ? AND state = 'running'",
-                     ("Interrupted: the server stopped while this re-index ran. Start it again.", now(), job_id))
-    return True
-
-
-STAGE_LABELS = {"starting": "Starting", "chunking": "Chunking documents", "embedding": "Embedding passages",
-                "vectors": "Building the vector index", "database": "Writing the passage database"}
-
-
-def _job_row(job_id: int) -> Any:
-    row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-    if row is not None and row["state"] == "running" and _orphaned(job_id):
-        row = get_db().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-    return row
-
-
-def job_status(row: Any) -> dict:
-    """What the status page and its polling script show; one sentence a screen reader can announce."""
-    pct = int(100 * row["done"] / row["total"]) if row["total"] else 0
-    stage = STAGE_LABELS.get(row["stage"] or "starting", (row["stage"] or "").capitalize())
-    if row["state"] == "running":
-        message = f"{stage}" + (f": {row['done']} of {row['total']} ({pct}%)" if row["total"] else "") + "."
-    else:
-        message = row["result"]
-    return {"id": row["id"], "state": row["state"], "stage": stage, "done": row["done"], "total": row["total"],
-            "percent": pct, "message": message, "finished": local_time(row["finished"])}
 
 
 @bp.route("/jobs/<int:job_id>")
 def job(job_id: int) -> Any:
     """Job status; while it runs, static/job.js polls the JSON below and updates a live region (no refresh)."""
-    row = _job_row(job_id) if job_id < 2**63 else None
+    row = jobs.job_row(job_id) if job_id < 2**63 else None
     if row is None:
         return error_response(404, f"No job {job_id}.")
-    return render_template("curate/job.html", job=row, status=job_status(row))
+    return render_template("curate/job.html", job=row, status=jobs.job_status(row))
 
 
 @bp.route("/jobs/<int:job_id>.json")
 def job_json(job_id: int) -> Any:
     """The job's progress for the polling script."""
-    row = _job_row(job_id)
+    row = jobs.job_row(job_id)
     if row is None:
         return jsonify({"error": f"No job {job_id}."}), 404
-    return jsonify(job_status(row))
+    return jsonify(jobs.job_status(row))
 
 
 # ---------------------------------------------------------------- feedback report, quarantine, audit
