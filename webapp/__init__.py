@@ -118,14 +118,12 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
     db.init_app(app)
     csrf.init_app(app)
 
-    from . import admin, auth, curate, reports, search, tokens
+    from . import auth, curate, search, tokens
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(search.bp)
-    app.register_blueprint(curate.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(curate.bp)  # with its nested reports and admin blueprints
     limiter.init_app(app)
 
     from .render import doc_type_label, local_time, version_label

@@ -1,6 +1,6 @@
 """Admin pages: the audit log (filtered view and CSV download) and read-only API tokens for services.
 
-Under /curate like the rest of the curator area; every route needs the admin role.
+Nested in the curator blueprint (``curate.admin.*`` under /curate); every route needs the admin role.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .auth import role_required
 from .db import audit, get_db
 from .render import parse_date
 
-bp = Blueprint("admin", __name__, url_prefix="/curate")
+bp = Blueprint("admin", __name__)  # nested in the curator blueprint: /curate; each route needs the admin role
 
 
 @bp.route("/audit")
@@ -110,4 +110,4 @@ def revoke_api_token(token_id: int) -> Any:
         return error_response(404, str(e))
     audit(g.user, "token_revoke", target=f"token {token_id}", detail=json.dumps({"name": name}))
     flash(f"Token #{token_id} ({name}) revoked: requests using it are refused from now on.")
-    return redirect(url_for("admin.api_tokens"))
+    return redirect(url_for("curate.admin.api_tokens"))

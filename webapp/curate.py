@@ -18,7 +18,7 @@ from werkzeug.utils import secure_filename
 
 from index.errors import DocumentNotFound, KBError, KBLocked
 
-from . import ALLOWED_SUFFIXES, error_response, jobs
+from . import ALLOWED_SUFFIXES, admin, error_response, jobs, reports
 from .auditlog import CONTENT_ACTIONS, FIELD_LABELS, audit_row, clip
 from .auth import role_required
 from .db import audit, get_db
@@ -396,3 +396,8 @@ def _quarantine_items() -> list[dict]:
         return kb().quarantine_list()
     except KBError:
         return []
+
+
+# The reports and admin pages are part of the curator area: same /curate prefix, same guard.
+bp.register_blueprint(reports.bp)
+bp.register_blueprint(admin.bp)

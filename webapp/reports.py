@@ -1,6 +1,6 @@
 """Curator reports: results physicians marked not helpful, and the searches that found nothing (gaps).
 
-Under /curate like the rest of the curator area; every route needs at least the curator role.
+Nested in the curator blueprint (``curate.reports.*`` under /curate), whose guard needs the curator role.
 """
 from __future__ import annotations
 
@@ -10,21 +10,13 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from index.errors import KBError
 
-from .auth import role_required
 from .db import get_db
 
-bp = Blueprint("reports", __name__, url_prefix="/curate")
+bp = Blueprint("reports", __name__)  # nested in the curator blueprint: /curate, curator role at least
 
 
 def kb() -> Any:
     return current_app.extensions["kb"]
-
-
-@bp.before_request
-@role_required("curator")
-def _guard() -> None:
-    """Every report needs at least the curator role."""
-    return None
 
 
 @bp.route("/feedback")
