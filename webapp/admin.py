@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
-from . import error_response
 from .auditlog import ACTION_LABELS, audit_row
 from .auth import role_required
 from .db import audit, get_db
@@ -102,12 +101,9 @@ def api_tokens() -> Any:
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @role_required("admin")
 def revoke_api_token(token_id: int) -> Any:
-    from .tokens import TokenError, revoke_token
+    from .tokens import revoke_token
 
-    try:
-        name = revoke_token(get_db(), token_id)
-    except TokenError as e:
-        return error_response(404, str(e))
+    name = revoke_token(get_db(), token_id)  # TokenError (404 unknown id): webapp's handler renders it
     audit(g.user, "token_revoke", target=f"token {token_id}", detail=json.dumps({"name": name}))
     flash(f"Token #{token_id} ({name}) revoked: requests using it are refused from now on.")
     return redirect(url_for("curate.admin.api_tokens"))

@@ -284,8 +284,6 @@ def delete(doc_id: str) -> Any:
     except KBLocked:
         flash(LOCKED_MESSAGE)
         return redirect(url_for("curate.documents"))
-    except KBError as e:
-        return error_response(409, str(e))
     audit(g.user, "delete", target=doc_id)
     flash(f"Deleted {doc_id}" + (f"; physicians now search {version_label(generation)}." if generation else "."))
     return redirect(url_for("curate.documents"))
@@ -367,10 +365,7 @@ def quarantine_preview(qid: int) -> Any:
     item = next((q for q in _quarantine_items() if q["qid"] == qid), None)
     if item is None:
         return error_response(404, f"Nothing is held in quarantine as #{qid}.")
-    try:
-        docs = kb().quarantine_preview(qid)
-    except KBError as e:
-        return error_response(409, str(e))
+    docs = kb().quarantine_preview(qid)  # KBError: webapp's handler renders it with its status
     return render_template("curate/quarantine_preview.html", item=item, docs=docs)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from index.types import SearchFilters
+from kb_errors import KBError
 
 from .render import parse_date
 
@@ -22,8 +23,10 @@ FIELD_LABELS = {"q": "Your clinical question", "k": "Number of results", "type":
 FILTER_PARAMS = ("q", "k", "type", "source", "tag", "from", "to", "mode")
 
 
-class BadRequest(ValueError):
+class BadRequest(KBError, ValueError):
     """A request parameter a user can fix; shown as a 400 naming the field (page) or the parameter (API)."""
+
+    status = 400
 
     def __init__(self, param: str, problem: str, valid: list[str] | None = None) -> None:
         self.param, self.problem, self.valid = param, problem, valid
