@@ -19,7 +19,6 @@ from .readers import supported
 from .sandbox import ParserPool, iter_files
 
 _SEP = "\n\n"
-METADATA_FIELDS = ("title", "source", "basis", "tags", "heading", "filename", "id")
 
 
 def page_of(doc: Document, offset: int) -> int | None:

@@ -622,3 +622,25 @@ def test_fuzz_screen_text(text):
     json.dumps(r.to_dict())
     out = redact(text, r)
     assert isinstance(out, str)
+
+
+def test_every_kind_has_one_registered_detector_and_each_can_be_disabled():
+    from ingest.privacy import KINDS
+    from ingest.privacy.detectors import DETECTORS
+
+    assert sorted(DETECTORS) == sorted(KINDS)
+    text = "Call 416-555-0199 or write to jane.doe@example.org."
+    assert {f.kind for f in screen_text(text, config=ScreenConfig(use_model=False)).findings} == {"PHONE", "EMAIL"}
+    only_email = ScreenConfig(use_model=False, disabled_kinds=frozenset(set(KINDS) - {"EMAIL"}))
+    assert [f.kind for f in screen_text(text, config=only_email).findings] == ["EMAIL"]
+
+
+def test_honorifics_and_particles_come_from_the_lexicon():
+    from ingest.privacy import lexicon, names
+
+    for hon in lexicon.HONORIFICS:
+        m = names.HONORIFIC_RE.search(f"Seen by {hon}. Kowalczyk today")
+        assert m and m.group("hon") == hon, hon
+    for particle in ("van", "de", "St.", "Mac"):
+        assert particle in lexicon.NAME_PARTICLES
+        assert names.re.fullmatch(names.PARTICLES, f"{particle} ")

@@ -11,6 +11,7 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
                    url_for)
 
 from .db import audit, get_db
+from .limits import from_config, limiter
 from .users import verify
 
 bp = Blueprint("auth", __name__)
@@ -118,6 +119,7 @@ def _audit_name(name: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(from_config("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login() -> Any:
     """Password login; the signed session cookie holds the user name and the account's session version."""
     error = None

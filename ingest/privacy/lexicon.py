@@ -91,11 +91,16 @@ score index test sign syndrome disease method technique procedure
 """.split()
 )
 
-# Honorifics introducing a person's name.
-HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Mme", "Mlle", "M.")
+# Honorifics introducing a person's name, as written before the optional full stop
+# ("Dr. Jane Smith", "Mme Tremblay", "M. Gagnon"); names.HONORIFIC_RE is built from this tuple.
+HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Drs", "Prof", "Mme", "Mlle", "M", "Sr", "Fr", "Rev")
 
-# Particles that can sit inside a family name ("van der Berg", "de Souza").
-NAME_PARTICLES = ("de", "da", "di", "du", "del", "della", "van", "von", "der", "den", "la", "le", "dos", "das", "bin", "al", "el", "ter")
+# Particles that can sit inside a family name ("van der Berg", "de Souza", "St. Pierre"), case as written;
+# names.PARTICLES is built from this tuple.
+NAME_PARTICLES = (
+    "de", "da", "di", "du", "del", "della", "des", "van", "von", "der", "den", "la", "le", "dos", "das", "bin", "ibn",
+    "al", "el", "ter", "ten", "St", "St.", "Van", "Von", "De", "Di", "Da", "Del", "La", "Le", "Mac", "Al", "El",
+)
 
 # Clinical vocabulary that a name model or a surname list can mistake for a person:
 # eponyms (signs, tests, diseases, scales), drug and brand names, clinical roles.

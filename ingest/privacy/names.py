@@ -14,35 +14,31 @@ Four layers, each returning (start, end, priority) spans:
    eponyms ("Tinel sign", "Crohn's disease"), cited authors ("Busse et al.",
    "Busse JW,"), institutions ("Michael Garron Hospital") and clinical words.
 
-A word is *surname-like* when the census lists it as a surname and it is not a
-common English word, or when it is not an English word at all (Kowalczyk,
-Raghunathan); English word frequencies come from symspellpy's dictionary.
+Word look-ups (given names, surname-like words, stop words) are ``name_lexicon.py``.
+
+One module (~400 lines) on purpose: the layers share the name-token patterns and the
+eponym/citation filters, and each layer's rules are tuned against the others'.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
-from pathlib import Path
 
 from . import lexicon
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
-NAMES_DIR = DATA_DIR / "names"
-DEFAULT_FIRST_NAMES = DATA_DIR / "first_names.txt"
-
-UP = "A-ZÀ-ÖØ-Þ"
-LO = "a-zß-öø-ÿ"
+from .name_lexicon import Lexicon, default_lexicon, fold
+from .rules import LO, UP
 
 _PART = rf"[{UP}](?:[{LO}]+(?:['’][{UP}]?[{LO}]+)?|['’][{UP}][{LO}]+)(?:[{UP}][{LO}]+)?"
 NAME_TOKEN = rf"{_PART}(?:-{_PART}){{0,2}}"
 CAPS_TOKEN = rf"[{UP}](?:[{UP}]+|['’][{UP}]{{2,}})(?:['’-][{UP}]+)*(?![\w])"
 NAME_OR_CAPS = rf"(?:{NAME_TOKEN}|{CAPS_TOKEN})"
-PARTICLES = r"(?:(?:de|da|di|du|del|della|des|van|von|der|den|la|le|dos|das|bin|ibn|al|el|ter|ten|St\.?|Van|Von|De|Di|Da|Del|La|Le|Mac|Al|El)[ \t]+){0,2}"
+PARTICLES = rf"(?:(?:{'|'.join(re.escape(p) for p in lexicon.NAME_PARTICLES)})[ \t]+){{0,2}}"
 _SEQ = rf"{NAME_OR_CAPS}(?:[ \t]+[{UP}]\.)?(?:(?:,[ \t]+|[ \t]+{PARTICLES}){NAME_OR_CAPS}(?:[ \t]+[{UP}]\.)?){{0,3}}"
 
 HONORIFIC_RE = re.compile(
-    rf"(?<![\w.])(?P<hon>Mr|Mrs|Ms|Miss|Mx|Dr|Drs|Prof|Mme|Mlle|M|Sr|Fr|Rev)(?:\.[ \t]*|(?<!M)[ \t]+)"
+    rf"(?<![\w.])(?P<hon>{'|'.join(lexicon.HONORIFICS)})(?:\.[ \t]*|(?<!M)[ \t]+)"
     rf"(?P<name>(?:[{UP}]\.[ \t]*){{0,2}}(?:{NAME_TOKEN}[ \t]+){{0,2}}{PARTICLES}{NAME_OR_CAPS}|(?:[{UP}]\.[ \t]*){{1,2}}[{UP}][{LO}]+)"
 )
 
@@ -97,6 +93,7 @@ NEXT_WORD_RE = re.compile(r"[ \t]*(?:['’]s)?[ \t]*([\w'’]+)")
 TOKEN_SPLIT_RE = re.compile(rf"{NAME_OR_CAPS}")
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
+_ORG_WORDS = lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS  # "... Hospital", "... Inc": not a person
 EPONYM_FOLLOW = frozenset(
     """sign signs test tests manoeuvre maneuver manoeuvres maneuvers disease diseases syndrome syndromes criteria criterion
     scale score scores index reflex phenomenon palsy classification fracture procedure approach method technique law rule
@@ -104,160 +101,12 @@ EPONYM_FOLLOW = frozenset(
     cyst canal tunnel contracture disorder disorders deformity neuroma neuralgia test's sign's operation protocol model
     lines line effect curve et al""".split()
 )
+_EPONYM_OR_ORG = EPONYM_FOLLOW | _ORG_WORDS
 _CITATION_AFTER = re.compile(r"[ \t]+(?:et[ \t]+al\b|and[ \t]+colleagues\b|[A-Z]{1,3}[,.;:](?![\w])|[A-Z]{1,3}[ \t]+(?:et|and|&|[A-Z][a-z]+[ \t]+[A-Z]{1,3}\b))|,?[ \t]*\(?(?:19|20)\d{2}[a-z]?\)?(?![\d/-])")
 
 
-@functools.lru_cache(maxsize=65536)
-def fold(s: str) -> str:
-    """Lower-case, strip accents and unify apostrophes (for list look-ups)."""
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c)).lower().replace("’", "'")
 
-
-def _read_list(path: Path) -> list[str]:
-    out = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if line and not line.startswith("#"):
-            out.append(fold(line))
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def shipped_first_names() -> frozenset[str]:
-    """Given names: the project's list plus the US Census 1990 given names."""
-    names = set(_read_list(DEFAULT_FIRST_NAMES)) | set(_read_list(NAMES_DIR / "given_census1990.txt"))
-    return frozenset(names - lexicon.NOT_NAME_WORDS)
-
-
-@functools.lru_cache(maxsize=1)
-def census_given() -> frozenset[str]:
-    """Census given names before any filtering (includes June, April, Grace)."""
-    return frozenset(_read_list(NAMES_DIR / "given_census1990.txt"))
-
-
-@functools.lru_cache(maxsize=1)
-def surname_ranks() -> dict[str, int]:
-    """US Census 1990 surnames, most frequent first (rank 0 = Smith)."""
-    ranks: dict[str, int] = {}
-    for i, name in enumerate(_read_list(NAMES_DIR / "surnames_census1990.txt")):
-        ranks.setdefault(name, i)
-    return ranks
-
-
-@functools.lru_cache(maxsize=1)
-def english_ranks() -> dict[str, int]:
-    """English word frequency ranks from symspellpy's shipped dictionary (rank 0 = most frequent)."""
-    import importlib.resources
-
-    ranks: dict[str, int] = {}
-    ref = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
-    with ref.open("r", encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            word = line.split(" ", 1)[0]
-            ranks.setdefault(word, i)
-    return ranks
-
-
-@functools.lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
-    """Words never taken as a name: clinical vocabulary, eponyms, drugs, places, organisations.
-
-    Clinical and place words that are also given names or frequent surnames (Thomas,
-    Hamilton, Wilson) stay name words: eponyms are recognised by what follows them.
-    """
-    given = set(_read_list(DEFAULT_FIRST_NAMES)) | set(_read_list(NAMES_DIR / "given_census1990.txt"))
-    surnames = surname_ranks()
-    ambiguous = {w for w in lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS
-                 if (w in given or surnames.get(w, 10**9) < 5000) and w not in lexicon.ALWAYS_STOP}
-    english = english_ranks()
-    # old list entries that are frequent surnames but rare English words (Vaughan) stay name words
-    old = {w for w in lexicon.NOT_NAME_WORDS if not (surnames.get(w, 10**9) < 1000 and english.get(w, 10**9) > 10000)}
-    return frozenset(old) | lexicon.CORPORATE_WORDS | ((lexicon.CLINICAL_WORDS | lexicon.PLACE_WORDS) - ambiguous)
-
-
-COMMON_ENGLISH_RANK = 15000  # more frequent than this: an ordinary word unless the census ranks it as a top surname
-TOP_SURNAME_RANK = 3000
-
-
-class Lexicon:
-    """Look-ups over the given-name, surname, English and stop-word lists."""
-
-    def __init__(self, first_names: frozenset[str] | None = None):
-        self.given = first_names if first_names is not None else shipped_first_names()
-        self.surnames = surname_ranks()
-        self.english = english_ranks()
-        self.stop = stop_words()
-        self.given_raw = census_given()
-        self._memo_stop: dict[str, bool] = {}
-        self._memo_ish: dict[str, bool] = {}
-
-    def _parts(self, tok: str) -> list[str]:
-        return [p for p in re.split(r"[-'’]", fold(tok)) if p] or [fold(tok)]
-
-    def is_stop(self, tok: str) -> bool:
-        hit = self._memo_stop.get(tok)
-        if hit is None:
-            f = fold(tok).strip("'")
-            hit = self._memo_stop[tok] = f in self.stop or f.removesuffix("'s") in self.stop
-        return hit
-
-    def common(self, word: str) -> bool:
-        r = self.english.get(word)
-        return r is not None and r < COMMON_ENGLISH_RANK
-
-    def is_given(self, tok: str) -> bool:
-        """A known given name (each part of a hyphenated one) that is not a frequent English word."""
-        if self.is_stop(tok):
-            return False
-        parts = self._parts(tok)
-        if len(parts) > 1 and "-" in tok:
-            # compound given names: one known part is enough when no part is an English word (Witold-Stéphane)
-            return any(p in self.given for p in parts) and all(p in self.given or p not in self.english for p in parts)
-        return all(p in self.given and (self.english.get(p, 10**9) >= 1000) for p in parts)
-
-    def is_surname_like(self, tok: str) -> bool:
-        """A census surname that is not an ordinary English word, or a word that is not English at all."""
-        if self.is_stop(tok) or len(tok) < 2:
-            return False
-        for p in self._parts(tok):
-            if len(p) < 2 and p not in ("o", "d"):
-                continue
-            sr = self.surnames.get(p)
-            er = self.english.get(p)
-            if p in self.stop:
-                return False
-            if sr is not None and (sr < TOP_SURNAME_RANK or er is None or er >= COMMON_ENGLISH_RANK):
-                continue
-            if er is None and p not in self.given:
-                continue  # not an English word (Kowalczyk, Raghunathan)
-            if p in self.given and (er is None or er >= 1500):
-                continue
-            return False
-        return True
-
-    def on_list(self, tok: str) -> bool:
-        """On a given-name or surname list at any frequency (Gang, Pan, Li): evidence only next to another name word."""
-        return not self.is_stop(tok) and all(p in self.given or p in self.surnames for p in self._parts(tok))
-
-    def is_name_word(self, tok: str) -> bool:
-        return self.is_given(tok) or self.is_surname_like(tok)
-
-    def name_ish(self, tok: str) -> bool:
-        """Worth a look by the NER model."""
-        hit = self._memo_ish.get(tok)
-        if hit is None:
-            hit = self._memo_ish[tok] = not self.is_stop(tok) and self.is_name_word(tok)
-        return hit
-
-
-@functools.lru_cache(maxsize=1)
-def default_lexicon() -> Lexicon:
-    """The shipped lists, built once per process (with its look-up memo)."""
-    return Lexicon()
-
-
-def _trim(name: str, lex: Lexicon, strong: bool, closed: bool = False) -> tuple[str, list[str]]:
+def _trim(name: str, lex: Lexicon, closed: bool = False) -> tuple[str, list[str]]:
     """Drop trailing tokens that are not name words ("Jane Smith Recommends" -> "Jane Smith").
 
     ``closed``: punctuation or a line end follows, so a final ordinary word is part of the name ("Chaitanya Mall,").
@@ -296,7 +145,7 @@ def _eponym_or_citation(text: str, start: int, end: int) -> bool:
     if _MEDICAL_NOUN.match(text, end):
         return True  # "Barrett esophagus", "Hashimoto thyroiditis", "Trendelenburg gait"
     for _ in range(4):  # look past further capitalised words: "Lou Gehrig disease", "Keele STarT Back tool", "Berg and Lee (2018)"
-        if _followed_by(text, pos, EPONYM_FOLLOW | (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)) or _CITATION_AFTER.match(text, pos):
+        if _followed_by(text, pos, _EPONYM_OR_ORG) or _CITATION_AFTER.match(text, pos):
             return True
         m = _MORE_CAPS.match(text, pos)
         if not m:
@@ -313,13 +162,13 @@ def _eponym_or_citation(text: str, start: int, end: int) -> bool:
 def _honorific_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None:
     for m in HONORIFIC_RE.finditer(text):
         s = m.start("name")
-        name, toks = _trim(m.group("name"), lex, strong=True)
+        name, toks = _trim(m.group("name"), lex)
         if not toks or (lex.is_stop(toks[0]) and not re.match(rf"[{UP}]\.", name)):
             continue
         if m.group("hon") == "M" and lex.is_stop(toks[0]):
             continue  # "M. tuberculosis"-style abbreviations
         e = s + len(name)
-        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
+        if m.group("hon") in ("Dr", "Fr", "Sr") and len(toks) == 1 and _followed_by(text, e, _ORG_WORDS):
             continue
         out.append((s, e, 6))
 
@@ -328,7 +177,7 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
     for m in CONTEXT_RE.finditer(text):
         s = m.start("name")
         closed = bool(re.match(r"[ \t]*(?:[,;(\n]|$)", text[m.end("name"):m.end("name") + 3]))
-        name, toks = _trim(m.group("name"), lex, strong=True, closed=closed)
+        name, toks = _trim(m.group("name"), lex, closed=closed)
         if toks and lex.is_stop(toks[0]) and len(toks) > 1 and fold(toks[0]) in lex.given_raw:
             pass  # "June Goodwin", "April King": a month that is also a given name, before a surname
         elif not toks or any(lex.is_stop(t) for t in toks):
@@ -350,7 +199,7 @@ def _context_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
                 continue
             if len(toks) >= 2 and not any(lex.is_name_word(t) for t in toks):
                 continue
-        if _followed_by(text, e, (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
+        if _followed_by(text, e, _ORG_WORDS):
             continue
         out.append((s, e, 6))
 
@@ -401,7 +250,7 @@ def _lexicon_pairs(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> 
                 continue
         if lex.is_surname_like(first) and fold(first) in lex.surnames:
             c = COMMA_GIVEN_RE.match(text, m.end())
-            if c and lex.is_given(c.group("given")) and not _PROVINCE_AFTER.match(text, m.end()) and not _eponym_or_citation(text, m.start(), c.end()) and not re.match(r"[ \t]*(?:,|and\b|&)", text[c.end():c.end() + 6]) and not _followed_by(text, c.end(), (lexicon.INSTITUTION_WORDS | lexicon.CORPORATE_WORDS)):
+            if c and lex.is_given(c.group("given")) and not _PROVINCE_AFTER.match(text, m.end()) and not _eponym_or_citation(text, m.start(), c.end()) and not re.match(r"[ \t]*(?:,|and\b|&)", text[c.end():c.end() + 6]) and not _followed_by(text, c.end(), _ORG_WORDS):
                 out.append((m.start(), c.end(), 5))
 
 
@@ -439,8 +288,6 @@ _CITATION_LINE = re.compile(r"\bet[ \t]+al\b|\b(?:19|20)\d{2};\d|\bdoi:|(?:^|\n)
 
 def _windows(text: str, lex: Lexicon, found: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     """Stretches of text around name-like words that no rule has already reported."""
-    import bisect
-
     starts = [a for a, _b in found]
     spans: list[tuple[int, int]] = []
     toks = list(CAP_TOKEN_RE.finditer(text))
@@ -519,6 +366,10 @@ def _ner_names(text: str, lex: Lexicon, out: list[tuple[int, int, int]]) -> None
             out.append((s2, e2, 4))
 
 
+# Rule layers in the order they run, the NER model last: it skips what the rules already found.
+_LAYERS = (_honorific_names, _context_names, _lexicon_pairs, _subject_names, _ner_names)
+
+
 @functools.lru_cache(maxsize=1)
 def _latin_table() -> dict[int, str]:
     """One-to-one map of accented Latin letters to their base letter (Ł->L, ễ->e), so offsets are kept."""
@@ -542,10 +393,6 @@ def find_names(text: str, first_names: frozenset[str] | None = None, *, use_mode
     if not text.isascii():
         text = text.translate(_latin_table())
     out: list[tuple[int, int, int]] = []
-    _honorific_names(text, lex, out)
-    _context_names(text, lex, out)
-    _lexicon_pairs(text, lex, out)
-    _subject_names(text, lex, out)
-    if use_model:
-        _ner_names(text, lex, out)
+    for layer in _LAYERS if use_model else _LAYERS[:-1]:
+        layer(text, lex, out)
     return out

@@ -200,3 +200,19 @@ def test_audit_csv_neutralises_formulas(admin, app, fake_kb):
     conn.execute("INSERT INTO audit (created, user, action, target, detail) VALUES ('t', 'x', 'upload', '=HYPERLINK(1)', '')")
     text = admin.get("/curate/audit.csv").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in text
+
+
+def test_reports_and_admin_pages_share_the_curator_guard(client, users):
+    """The nested report and admin blueprints answer under /curate behind the curator area's role check."""
+    from webapp_testutil import login
+
+    for path in ("/curate/feedback", "/curate/gaps", "/curate/audit", "/curate/tokens"):
+        assert client.get(path).status_code == 302  # anonymous: to the login page
+    login(client, "phil")
+    for path in ("/curate/feedback", "/curate/gaps", "/curate/audit", "/curate/tokens"):
+        assert client.get(path).status_code == 403, path
+    client.post("/logout")
+    login(client, "cara")
+    assert client.get("/curate/feedback").status_code == 200
+    assert client.get("/curate/gaps").status_code == 200
+    assert client.get("/curate/audit").status_code == 403  # admin only
