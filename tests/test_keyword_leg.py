@@ -22,13 +22,14 @@ def corpus_gens(tmp_path_factory, embedder):
     """The sample corpus as a real generation (vectors zeroed: only the keyword leg is under test), with every
     term in two or more chunks precomputed, plus the same generation read without its precomputed table."""
     from fixtures import make_kb
-    from index.kb import KnowledgeBase
+    from index.embedder import Embedder
 
     mp = pytest.MonkeyPatch()
     mp.setattr(keyword, "IMPACT_MIN_ROWS", 2)
-    mp.setattr(KnowledgeBase, "_vectors",
-               lambda self, catalog, docs, progress: (np.zeros((sum(len(d["chunks"]) for d in docs), 384),
-                                                               "float32"), 0))
+    # Zero vectors for passages and answer units alike: encoding the corpus is most of a build's time, and no
+    # vector is read here. Only this fixture's build sees the patch; the shared model is left as it was.
+    mp.setattr(Embedder, "encode", lambda self, texts, batch_size=32, progress=None:
+               np.zeros((len(texts), self.dimension), "float32"))
     try:
         kb = make_kb(tmp_path_factory.mktemp("corpus") / "kb")
         report = kb.ingest_paths([ROOT / "corpus"], screen=False)
