@@ -47,7 +47,7 @@ index: install
 	fi
 
 run: index
-	@echo "[3/3] Starting the web server (ready in about 25 s; Ctrl-C stops it) ..."
+	@echo "[3/3] Starting the web server (ready in a few seconds; Ctrl-C stops it) ..."
 	@$(KB) serve --host $(HOST) --port $(PORT)
 
 # Two workers, one per core; each test file stays on one worker so module-scoped knowledge bases are built once.
