@@ -11,7 +11,8 @@ import numpy as np
 from .errors import KBError
 
 _LOCK = threading.Lock()
-_MODELS: dict[str, "Embedder"] = {}
+_MODELS: dict[tuple[str, int], "Embedder"] = {}
+_LOADED: dict[str, object] = {}  # one SentenceTransformer per model directory, shared by its Embedders
 
 
 def resolve_model_path(name: str = "") -> Path:
@@ -66,26 +67,29 @@ class Embedder:
 
     @property
     def model(self):
+        """The SentenceTransformer, loaded on first use and shared by every Embedder of this model directory."""
         if self._model is None:
             with _LOCK:
                 if self._model is None:
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-                    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                    from sentence_transformers import SentenceTransformer
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.set_verbosity_error()
-                    hf_logging.disable_progress_bar()
-
-                    import torch
-
-                    # Set explicitly: faiss shares the OpenMP runtime, and oversubscribed threads on 2 cores
-                    # turned a 20 ms query encoding into 700 ms under concurrent load.
-                    torch.set_num_threads(max(1, self.threads))
-                    self._model = SentenceTransformer(str(self.path), device="cpu")
+                    key = str(self.path.resolve())
+                    if key not in _LOADED:
+                        _LOADED[key] = _load_sentence_transformer(self.path)
+                    self._model = _LOADED[key]
         return self._model
+
+    def _with_threads(self):
+        """The model, with torch's intra-op thread count set to this Embedder's just before it is used.
+
+        Applied at use, not once at load: torch's count is process-wide and OpenMP's is per thread, so a value set
+        at load is lost on a new request thread or after another library (faiss) set its own.
+        """
+        model = self.model
+        import torch
+
+        n = max(1, self.threads)
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+        return model
 
     @property
     def tokenizer(self):
@@ -136,24 +140,38 @@ class Embedder:
         out = []
         for i in range(0, len(texts), batch_size * 8):
             part = texts[i:i + batch_size * 8]
-            out.append(self.model.encode(part, batch_size=batch_size, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False).astype("float32"))
+            out.append(self._with_threads().encode(part, batch_size=batch_size, normalize_embeddings=True,
+                                                   convert_to_numpy=True, show_progress_bar=False).astype("float32"))
             if progress:
                 progress(len(part))
         return np.vstack(out)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False).astype("float32")
+        return self._with_threads().encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                           show_progress_bar=False).astype("float32")
+
+
+def _load_sentence_transformer(path: Path):
+    """Load the model offline and quietly (callers hold _LOCK)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return SentenceTransformer(str(path), device="cpu")
 
 
 def get_embedder(name: str = "", threads: int = 1) -> Embedder:
-    """One Embedder per model per process."""
+    """One Embedder per model and thread count per process; the weights are loaded once per model."""
     path = resolve_model_path(name)
-    key = str(path.resolve())
+    key = (str(path.resolve()), max(1, int(threads)))
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = Embedder(path, threads)
+            _MODELS[key] = Embedder(path, key[1])
         return _MODELS[key]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.models import sections_from_json
+from kb_settings import crash_stage
 
 from .errors import CorruptIndex, KBEmpty, KBError, ModelMismatch
 from .keyword import build_impacts
@@ -58,7 +59,7 @@ UNIT_VECTORS = "units.npy"  # int8 rows, one per unit; cosine = int8 dot / scale
 
 def _crash_point(stage: str) -> None:
     """Test hook: KB_TEST_CRASH_AT=stage kills this process there, to prove publication is atomic."""
-    if os.environ.get("KB_TEST_CRASH_AT") == stage:
+    if crash_stage() == stage:
         os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -26,7 +26,8 @@ _CASE = re.compile(r"\b(case|presentation|presenting|background|history|question
 _GLOSSARY = re.compile(r"\b(glossary|abbreviations?|definitions|terminology|acronyms?)\b", re.I)
 _BOILERPLATE = re.compile(r"(illustrative sample|sample content|not clinical advice|does not describe a real|"
                           r"for (the )?demonstration|does not replace|not patient[- ]specific|all rights reserved|"
-                          r"copyright ©|this document (is|was) (written|prepared))", re.I)
+                          r"copyright ©|this document (is|was) (written|prepared)|"
+                          r"\b(published|reviewed|updated|revised) \d{4}-\d{2}-\d{2}\b)", re.I)
 _ITEM = re.compile(r"^\s*(?:[-*•▪◦]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 _MARKER_ONLY = re.compile(r"^\s*(?:[-*•▪◦]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s*$")
 _ROW = re.compile(r"^\s*\|.*\|\s*$|^[^|\n]*\S \| \S[^\n]*$")  # "| a | b |" or "a | b | c"
@@ -40,7 +41,10 @@ reassess titrate educate involve agree plan confirm test co-prescribe schedule t
 
 POPULATIONS = [re.compile(p, re.I) for p in (
     r"\b(cirrho\w*|hepat\w*|liver)\b", r"\b(ckd|renal|kidney|egfr|dialysis)\b", r"\b(pregnan\w*|postpartum|breastfeed\w*|lactat\w*)\b",
-    r"\b(older|elderly|geriatric|frail|over 65|long[- ]term care)\b", r"\b(child\w*|paediatric|pediatric|adolescen\w*|youth)\b",
+    r"\b(older|elderly|geriatric|frail|over 65|long[- ]term care|care home|nursing home)\b|"
+    r"\b(6[5-9]|[7-9]\d|1[01]\d)[- ]?(y/?o|years?[- ]old|yrs?[- ]old)\b|\b(in (his|her|their) )?[7-9]0s\b",
+    r"\b(child\w*|paediatric|pediatric|adolescen\w*|youth|infant|toddler|teen\w*)\b|"
+    r"\b([1-9]|1[0-7])[- ]?(months?|years?|yrs?)[- ]old\b",
     r"\b(sleep apnea|osa|copd|respiratory)\b", r"\b(dementia|cognitive impairment)\b", r"\b(cancer|palliative)\b")]
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -179,6 +183,28 @@ def _first_word(text: str) -> str:
     return m.group(1).lower().replace("’", "'") if m else ""
 
 
+ITEM_MAX_WORDS = 70  # a list item up to this long is one unit (a recommendation is read whole); longer: sentences
+# A sentence that leans on the one before it ("This is the approach…", "It should…") is not a unit on its own.
+_ANAPHOR = re.compile(r"^\W*(this|these|that|those|it|they|such|both|either|here|there|otherwise|instead|also|"
+                      r"however|then|if so|in that case)\b", re.I)
+
+
+def _groups(doc_text: str, spans: list[tuple[int, int]], item: bool) -> list[tuple[int, int]]:
+    """Sentence spans joined into coherent units: a short list item whole, a leaning sentence with the one before."""
+    if not spans:
+        return []
+    if item and len(doc_text[spans[0][0]:spans[-1][1]].split()) <= ITEM_MAX_WORDS:
+        return [(spans[0][0], spans[-1][1])]
+    out = [spans[0]]
+    for s, e in spans[1:]:
+        prev = doc_text[out[-1][0]:out[-1][1]]
+        if _ANAPHOR.match(doc_text[s:e]) and len(prev.split()) + len(doc_text[s:e].split()) <= ITEM_MAX_WORDS:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
 def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_end: int) -> list[Unit]:
     """The answer units of doc_text[chunk_start:chunk_end], offsets relative to the chunk.
 
@@ -219,7 +245,7 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
         spans = sentence_spans(doc_text, ls, le)
         if len(spans) > 1 and _MARKER_ONLY.match(doc_text[spans[0][0]:spans[0][1]]):
             spans = [(spans[0][0], spans[1][1])] + spans[2:]  # "1." split off as a sentence: keep it with its item
-        for k, (s, e) in enumerate(spans):
+        for k, (s, e) in enumerate(_groups(doc_text, spans, item)):
             sent = doc_text[s:e]
             low = sent.strip().rstrip(":").lower()
             alone = k == 0 and len(sent.strip()) == len(line.strip())

@@ -1,7 +1,9 @@
 """The vector index: the only module that imports faiss. Exact search when small, HNSW when large."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from typing import Iterator
 
 import faiss
 import numpy as np
@@ -9,19 +11,42 @@ import numpy as np
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
+SEARCH_THREADS = 1  # single queries are fastest on one OpenMP thread (FACTS.md: 8.7 ms vs 43.9 ms with 2)
+
+
+@contextlib.contextmanager
+def omp_threads(n: int) -> Iterator[None]:
+    """Run faiss with `n` OpenMP threads and restore the caller's count afterwards.
+
+    faiss and torch share the OpenMP runtime's per-thread setting: a bare `omp_set_num_threads` here would
+    silently override KB_TORCH_THREADS for every later encoding on that thread.
+    """
+    before = faiss.omp_get_max_threads()
+    n = max(1, int(n))
+    if n == before:
+        yield
+        return
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def set_threads(n: int) -> None:
-    """Single queries are fastest on one OpenMP thread here; batch builds may use more."""
-    faiss.omp_set_num_threads(max(1, n))
+    """Kept for callers: searches already run on `VectorIndex.threads` OpenMP threads, scoped to the call.
+
+    It changes nothing global (it used to, and that reset torch's thread count); pass `threads=` instead.
+    """
 
 
 class VectorIndex:
     """Inner-product search over unit vectors; row i of the build matrix is chunk id i."""
 
-    def __init__(self, index, kind: str):
+    def __init__(self, index, kind: str, threads: int = SEARCH_THREADS):
         self._index = index
         self.kind = kind
+        self.threads = threads  # OpenMP threads for one search, set around the call only
 
     @classmethod
     def build(cls, vectors: np.ndarray, hnsw_threshold: int) -> "VectorIndex":
@@ -85,7 +110,9 @@ class VectorIndex:
                 params = faiss.SearchParameters(sel=selector)
         elif self.kind == "hnsw" and k > HNSW_EF_SEARCH:
             params = faiss.SearchParametersHNSW(efSearch=k)
-        scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype="float32"), k, params=params)
+        with omp_threads(self.threads):
+            scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype="float32"), k,
+                                             params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 

@@ -1,8 +1,11 @@
-"""Why a file could not be ingested, worded for the curator who has to fix it."""
+"""Why a file could not be ingested, worded for the curator who has to fix it (statuses for the upload view)."""
+from kb_errors import KBError
 
 
-class IngestError(Exception):
+class IngestError(KBError):
     """A file could not be turned into documents; the message names the file and the reason."""
+
+    status = 422
 
     def __init__(self, path: str, reason: str):
         super().__init__(f"{path}: {reason}")
@@ -14,28 +17,28 @@ class IngestError(Exception):
 
 
 class UnsupportedFormat(IngestError):
-    pass
+    status = 415
 
 
 class EmptyDocument(IngestError):
-    pass
+    status = 422
 
 
 class EncryptedDocument(IngestError):
-    pass
+    status = 422
 
 
 class CorruptDocument(IngestError):
-    pass
+    status = 422
 
 
 class FileTooLarge(IngestError):
-    pass
+    status = 413
 
 
 class ParseTimeout(IngestError):
-    pass
+    status = 422
 
 
 class MetadataError(IngestError):
-    pass
+    status = 422

@@ -110,6 +110,34 @@ def test_list_item_keeps_its_lead_in_and_marker():
         assert t == t.strip() and (t[-1] in ".:!?|" or "\n" not in t)
 
 
+def test_a_short_list_item_is_one_unit_and_a_leaning_sentence_keeps_its_antecedent():
+    text = ("Plan\n2. Refer to an interdisciplinary programme with graded motor imagery. "
+            "This is the approach with the best evidence.\n"
+            "Opioids have little role here. They increase the risk of falls. Exercise helps most people.")
+    units = [t for t, _ in _units(text, "Plan")]
+    # a recommendation is read whole: its second sentence is not a unit on its own
+    assert ("2. Refer to an interdisciplinary programme with graded motor imagery. "
+            "This is the approach with the best evidence.") in units
+    assert "This is the approach with the best evidence." not in units
+    # outside a list, a sentence that opens with "They" / "This" travels with the sentence before it
+    assert "Opioids have little role here. They increase the risk of falls." in units
+    assert "Exercise helps most people." in units
+
+
+def test_a_long_list_item_is_cut_into_sentences():
+    long = " ".join(["Reduce the dose by ten percent every two to four weeks while watching for withdrawal."] * 8)
+    units = [(t, u) for t, u in _units("Plan\n- " + long, "Plan")]
+    assert len(units) > 2 and all(len(t.split()) <= 70 for t, _ in units)
+
+
+def test_a_byline_is_boilerplate():
+    text = ("Title\nCase recommendation Sample ECHO Hub Published 2023-03-07 - reviewed 2025-02-25 Based on: a "
+            "guideline (2017).")
+    roles = {t: u.role for t, u in _units(text, "Title")}
+    assert roles["Case recommendation Sample ECHO Hub Published 2023-03-07 - reviewed 2025-02-25 Based on: a "
+                 "guideline (2017)."] == "boilerplate"
+
+
 def test_roles_mark_what_cannot_answer():
     text = ("Hub recommendations\nIllustrative sample content, not clinical advice.\n"
             "Should this dose be reduced, and how quickly?\nReduce the dose by 10% every 2 to 4 weeks.")
@@ -257,6 +285,8 @@ def test_every_answer_is_verbatim_over_many_queries(answer_kb):
             assert 0.0 <= res.confidence <= 1.0
             assert (res.answer_status == "answered") == bool(res.answer)
             _verbatim(res)
+            texts = [a.text for a in res.answer]
+            assert not any(a in b for i, a in enumerate(texts) for j, b in enumerate(texts) if i != j), texts
             json.dumps(res.to_dict())
 
 
@@ -284,3 +314,13 @@ def test_answer_metric_rule_on_hand_made_cases():
     assert (s["answer@1"], s["answer@3"], s["empty_answers"], s["wrongly_abstained"]) == (0.3333, 0.6667, 0.3333,
                                                                                           0.3333)
     assert s["out_of_scope_recall"] == 0.5 and s["no_direct_answer_precision"] == 0.5
+
+
+def test_a_patient_group_is_read_from_an_age_too():
+    from index.units import population_mask
+
+    older, child = population_mask("older adults"), population_mask("children")
+    assert population_mask("knee OA in a 75 year old") == older
+    assert population_mask("a woman in her 80s") == older
+    assert population_mask("a 4-year-old with otitis") == child
+    assert population_mask("a 40-year-old man") == 0 and population_mask("in his 50s") == 0

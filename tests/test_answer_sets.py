@@ -85,7 +85,8 @@ def test_answer_entries_have_the_documented_fields(answers):
         assert isinstance(row["facts"], list) and row["facts"], f"{row['_id']} has no facts"
         assert isinstance(row.get("note", ""), str)
         for fact in row["facts"]:
-            assert set(fact) == {"doc_id", "text"}, row["_id"]
+            assert {"doc_id", "text"} <= set(fact) <= {"doc_id", "text", "reader"}, row["_id"]
+            assert fact.get("reader", 1) in (1, 2), row["_id"]
             assert isinstance(fact["text"], str) and fact["text"].strip()
 
 

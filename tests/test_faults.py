@@ -1,4 +1,5 @@
-"""Faults a curator can meet, each through the real `kb` command in a subprocess.
+"""Faults a curator can meet, each through the real `kb` command: a subprocess where the process itself is the
+point (a file-size limit, a paused writer, log lines on stderr), click's CliRunner in process otherwise.
 
 kill -9 during reindex is covered by tests/test_crash.py. Here: the disk filling up while a new generation is
 written, a live index file damaged on disk, and a second writer while one is running.
@@ -28,6 +29,15 @@ def kb_run(home: Path, *args: str, preexec_fn=None, timeout: float = 300) -> sub
                           timeout=timeout, cwd=str(ROOT), preexec_fn=preexec_fn)
 
 
+def kb_in_process(home: Path, *args: str):
+    """`kb --home HOME ARGS...` in process; an escaping exception fails the test with its traceback."""
+    from click.testing import CliRunner
+
+    from kb_cli import cli
+
+    return CliRunner().invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
+
+
 def kb_start(home: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "KB_HOME": str(home), "HF_HUB_OFFLINE": "1"}
     env.pop("KB_TEST_CRASH_AT", None)
@@ -35,10 +45,11 @@ def kb_start(home: Path, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
-    """Exit 1 and exactly one `error: ...` line on stderr, no traceback."""
+def assert_one_line_error(proc, *needles: str) -> str:
+    """Exit 1 and exactly one `error: ...` line on stderr, no traceback (a subprocess or an in-process result)."""
     err = proc.stderr.strip()
-    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    code = proc.returncode if isinstance(proc, subprocess.CompletedProcess) else proc.exit_code
+    assert code == 1, (code, proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
@@ -126,12 +137,12 @@ def test_disk_full_while_writing_generation_keeps_previous(tmp_path):
 
     hits = make_kb(home).search("naloxone buprenorphine induction", k=3).hits
     assert hits and hits[0].doc_id == "long-guide"
-    search = kb_run(home, "search", "opioid tapering step")
-    assert search.returncode == 0, search.stderr
+    search = kb_in_process(home, "search", "opioid tapering step")
+    assert search.exit_code == 0, search.stderr
 
     # the next write (with room) succeeds and leaves nothing half-built behind
-    ok = kb_run(home, "reindex")
-    assert ok.returncode == 0, ok.stderr
+    ok = kb_in_process(home, "reindex")
+    assert ok.exit_code == 0, ok.stderr
     assert gens.read_current(home) > before
     assert tmp_leftovers(home) == []
     assert make_kb(home).search("naloxone", k=1).hits[0].doc_id == "long-guide"
@@ -149,7 +160,7 @@ def test_search_on_corrupted_live_vectors_is_a_clear_error(built_kb_home, tmp_pa
         data[i] ^= 0xFF
     path.write_bytes(bytes(data))
 
-    proc = kb_run(home, "search", "how fast can I taper opioids")
+    proc = kb_in_process(home, "search", "how fast can I taper opioids")
     line = assert_one_line_error(proc, "checksum", "vectors.faiss")
     assert live in line
     assert gens.read_current(home) == live  # nothing was switched or deleted
@@ -164,8 +175,8 @@ def test_corrupted_new_generation_server_keeps_serving_previous(built_kb_home, t
     shutil.copytree(built_kb_home, home)
     kb = make_kb(home)
     first = kb.search("naloxone", k=3).generation
-    new = kb_run(home, "reindex")
-    assert new.returncode == 0, new.stderr
+    new = kb_in_process(home, "reindex")
+    assert new.exit_code == 0, new.stderr
     latest = gens.read_current(home)
     assert latest != first
     db = home / gens.GEN_DIR / latest / "chunks.db"
@@ -216,7 +227,7 @@ def test_second_writer_refused_while_first_runs(built_kb_home, fixture_dir, tmp_
         os.kill(first.pid, signal.SIGSTOP)
         paused = True
         args = ["reindex"] if second == "reindex" else ["ingest", str(fixture_dir)]
-        proc = kb_run(home, *args)
+        proc = kb_in_process(home, *args)
         line = assert_one_line_error(proc, "another")
         assert "running" in line and "write" in line, line
         os.kill(first.pid, signal.SIGCONT)

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from ingest.sandbox import ParserPool
@@ -68,14 +65,15 @@ def test_allowlist_lets_public_numbers_through(kb_factory, tmp_path):
 
 def test_kb_screen_contract_and_exit_codes(tmp_path, fixture_dir):
     folder = _folder(tmp_path, fixture_dir)
-    env = {**os.environ, "KB_HOME": str(tmp_path / "kb")}
+    from click.testing import CliRunner
+
+    from kb_cli import cli
 
     def run(*args):
-        return subprocess.run([sys.executable, str(ROOT / "kb_cli.py"), "screen", *args], capture_output=True,
-                              text=True, env=env, timeout=120)
+        return CliRunner().invoke(cli, ["--home", str(tmp_path / "kb"), "screen", *args], catch_exceptions=False)
 
     res = run("--json", str(folder))
-    assert res.returncode == 1
+    assert res.exit_code == 1
     data = json.loads(res.stdout)
     by_name = {Path(r["path"]).name: r for r in data}
     assert by_name["taper.md"]["verdict"] == "clean" and by_name["taper.md"]["findings"] == []
@@ -92,6 +90,6 @@ def test_kb_screen_contract_and_exit_codes(tmp_path, fixture_dir):
     assert parsed[hc["start"]:hc["end"]] == "1234567897"
     assert parsed.split("\n")[hc["line"] - 1].count("1234567897") == 1
     assert "1234567897" not in res.stdout and "1234567897" not in run(str(folder)).stdout
-    assert run(str(folder / "taper.md")).returncode == 0
+    assert run(str(folder / "taper.md")).exit_code == 0
     (tmp_path / "x.pdf").write_bytes(b"not a pdf")
-    assert run(str(tmp_path / "x.pdf")).returncode == 2
+    assert run(str(tmp_path / "x.pdf")).exit_code == 2

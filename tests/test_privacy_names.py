@@ -18,6 +18,15 @@ from ingest.screening import screen_document, screen_files
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _kb(home: Path, *args: str):
+    """`kb --home HOME ARGS...` in process (click's CliRunner)."""
+    from click.testing import CliRunner
+
+    from kb_cli import cli
+
+    return CliRunner().invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
+
+
 def names_in(text: str) -> list[str]:
     return [text[f.start:f.end] for f in screen_text(text).findings if f.kind == "NAME"]
 
@@ -217,10 +226,8 @@ def test_kb_screen_and_ingest_agree(kb_factory, tmp_path):
 
 def test_kb_screen_cli_reports_metadata_findings(tmp_path):
     folder = _files(tmp_path)
-    env = {**os.environ, "KB_HOME": str(tmp_path / "kb")}
-    res = subprocess.run([sys.executable, str(ROOT / "kb_cli.py"), "screen", "--json", str(folder)],
-                         capture_output=True, text=True, env=env, timeout=300)
-    assert res.returncode == 1, res.stderr
+    res = _kb(tmp_path / "kb", "screen", "--json", str(folder))
+    assert res.exit_code == 1, res.stderr
     data = {Path(r["path"]).name: r for r in json.loads(res.stdout)}
     assert data["clean.md"]["verdict"] == "clean"
     assert any(f.get("field") == "filename" for f in data["Jean_Tremblay_notes.md"]["findings"])
@@ -233,7 +240,5 @@ def test_kb_screen_and_quarantine_list_print_metadata_findings(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "Jean_Tremblay_notes.md").write_text("# Notes\n\nTaper by 10% every two weeks.\n")
-    env = {**os.environ, "KB_HOME": str(tmp_path / "kb")}
-    res = subprocess.run([sys.executable, str(ROOT / "kb_cli.py"), "screen", str(folder)],
-                         capture_output=True, text=True, env=env, timeout=300)
-    assert res.returncode == 1 and "in the filename" in res.stdout, res.stdout + res.stderr
+    res = _kb(tmp_path / "kb", "screen", str(folder))
+    assert res.exit_code == 1 and "in the filename" in res.stdout, res.stdout + res.stderr

@@ -21,6 +21,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from kb_errors import KBError
 from kb_settings import Settings
 
 csrf = CSRFProtect()
@@ -199,6 +200,21 @@ def create_app(settings: Settings | None = None, kb: Any | None = None, test_con
         resp.headers["X-Frame-Options"] = "DENY"
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp
+
+    @app.errorhandler(KBError)
+    def _kb_error(e: KBError) -> Any:
+        """The one translation of library errors: the error's own status, JSON under /api/, a page otherwise."""
+        from index.errors import KBEmpty
+
+        from .search import EMPTY_MESSAGE
+
+        if e.status >= 500:
+            log.error("%s %s: %s", request.method, request.path, e)  # the path, never the query string
+        if isinstance(e, KBEmpty):  # the physician's wording, not the operator's `kb ingest` hint
+            return error_response(e.status, EMPTY_MESSAGE)
+        if wants_json():
+            return jsonify(e.to_json()), e.status
+        return error_response(e.status, e.message)
 
     @app.errorhandler(413)
     def _too_large(_e: Exception) -> Any:

@@ -333,8 +333,6 @@ def delete(doc_id: str) -> Any:
     except KBLocked:
         flash(LOCKED_MESSAGE)
         return redirect(url_for("curate.documents"))
-    except KBError as e:
-        return error_response(409, str(e))
     audit(g.user, "delete", target=doc_id)
     flash(f"Deleted {doc_id}" + (f"; physicians now search {version_label(generation)}." if generation else "."))
     return redirect(url_for("curate.documents"))
@@ -532,10 +530,7 @@ def quarantine_preview(qid: int) -> Any:
     item = next((q for q in _quarantine_items() if q["qid"] == qid), None)
     if item is None:
         return error_response(404, f"Nothing is held in quarantine as #{qid}.")
-    try:
-        docs = kb().quarantine_preview(qid)
-    except KBError as e:
-        return error_response(409, str(e))
+    docs = kb().quarantine_preview(qid)  # KBError: webapp's handler renders it with its status
     return render_template("curate/quarantine_preview.html", item=item, docs=docs)
 
 
@@ -660,12 +655,9 @@ def api_tokens() -> Any:
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @role_required("admin")
 def revoke_api_token(token_id: int) -> Any:
-    from .tokens import TokenError, revoke_token
+    from .tokens import revoke_token
 
-    try:
-        name = revoke_token(get_db(), token_id)
-    except TokenError as e:
-        return error_response(404, str(e))
+    name = revoke_token(get_db(), token_id)  # TokenError (404 unknown id): webapp's handler renders it
     audit(g.user, "token_revoke", target=f"token {token_id}", detail=json.dumps({"name": name}))
     flash(f"Token #{token_id} ({name}) revoked: requests using it are refused from now on.")
     return redirect(url_for("curate.api_tokens"))

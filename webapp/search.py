@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
                    send_file, session, url_for)
 
-from index.errors import DocumentNotFound, KBEmpty, KBError, QueryError
+from index.errors import KBEmpty, KBError, QueryError
 from index.originals import label as original_label
 from index.types import SearchFilters
 
@@ -48,8 +48,10 @@ FIELD_LABELS = {"q": "Your clinical question", "k": "Number of results", "type":
 FILTER_PARAMS = ("q", "k", "type", "source", "tag", "from", "to", "mode")
 
 
-class BadRequest(ValueError):
+class BadRequest(KBError, ValueError):
     """A request parameter a user can fix; shown as a 400 naming the field (page) or the parameter (API)."""
+
+    status = 400
 
     def __init__(self, param: str, problem: str, valid: list[str] | None = None) -> None:
         self.param, self.problem, self.valid = param, problem, valid
@@ -305,12 +307,7 @@ def _count_gap(result: Any, q: str) -> None:
 @reader_required
 def document(doc_id: str) -> Any:
     """The full document with the cited passage in <mark id="passage">, reached by the #passage anchor."""
-    try:
-        rec = kb().get_document(doc_id)
-    except DocumentNotFound:
-        return error_response(404, f"No document has the id '{doc_id}'.")
-    except KBError as e:
-        return error_response(503, f"The knowledge base is unavailable: {e}")
+    rec = kb().get_document(doc_id)  # a KBError (404 unknown id, 503 empty...) is rendered by webapp's handler
     start = request.args.get("start", type=int)
     end = request.args.get("end", type=int)
     parts = passage_split(rec.text, start, end)
@@ -337,12 +334,7 @@ def document(doc_id: str) -> Any:
 @reader_required
 def original(doc_id: str) -> Any:
     """The curator's original file, always as a download of its own type (never rendered inline)."""
-    try:
-        path, record, name = kb().original_file(doc_id)
-    except DocumentNotFound:
-        return error_response(404, f"No original file is kept for the document '{doc_id}'.")
-    except KBError as e:
-        return error_response(503, f"The knowledge base is unavailable: {e}")
+    path, record, name = kb().original_file(doc_id)  # KBError: webapp's handler renders it with its status
     resp = send_file(path, mimetype=record.get("media_type") or "application/octet-stream", as_attachment=True,
                      download_name=name, max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -437,20 +429,12 @@ def _json_error(status: int, message: str) -> Any:
 @reader_required
 def api_search() -> Any:
     """result.to_dict(), the JSON of `kb search --json`, plus a `url` to each cited passage."""
-    try:
-        q = parse_query(request.args.get("q"))
-        k = parse_k(request.args.get("k"))
-        filters = parse_filters(request.args, facets())
-        mode = parse_mode(request.args.get("mode"))
-        result = kb().search(q, k=k, filters=filters, mode=mode, exact=request.args.get("exact") == "1")
-    except BadRequest as e:
-        return jsonify(e.to_json()), 400
-    except QueryError as e:
-        return _json_error(400, str(e))
-    except KBEmpty:
-        return _json_error(503, EMPTY_MESSAGE)
-    except KBError as e:
-        return _json_error(503, str(e))
+    # BadRequest, QueryError, KBEmpty...: webapp's KBError handler answers with the error's status and JSON.
+    q = parse_query(request.args.get("q"))
+    k = parse_k(request.args.get("k"))
+    filters = parse_filters(request.args, facets())
+    mode = parse_mode(request.args.get("mode"))
+    result = kb().search(q, k=k, filters=filters, mode=mode, exact=request.args.get("exact") == "1")
     _log_query(q, result.generation, len(result.hits))
     _count_gap(result, q)
     body = result.to_dict()
@@ -465,14 +449,7 @@ def api_search() -> Any:
 @reader_required
 def api_document(doc_id: str) -> Any:
     """A document's metadata, full text and sections."""
-    try:
-        rec = kb().get_document(doc_id)
-    except DocumentNotFound:
-        return _json_error(404, f"no document has the id '{doc_id}'")
-    except KBEmpty:
-        return _json_error(503, EMPTY_MESSAGE)
-    except KBError as e:
-        return _json_error(503, str(e))
+    rec = kb().get_document(doc_id)  # KBError: webapp's handler answers with its status
     return jsonify(rec.to_dict(with_text=True))
 
 

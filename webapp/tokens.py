@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
+from kb_errors import KBError
 from kb_settings import Settings
 
 from .db import connect, get_db, init_schema, now
@@ -20,8 +21,10 @@ _NAME = re.compile(r"^[A-Za-z0-9 _.@-]{1,64}$")
 bp = Blueprint("tokens", __name__)
 
 
-class TokenError(ValueError):
-    """A bad token name or an unknown token id; the message is for the admin."""
+class TokenError(KBError, ValueError):
+    """A bad token name (400) or an unknown token id (404); the message is for the admin."""
+
+    status = 400
 
 
 def _hash(token: str) -> str:
@@ -51,7 +54,7 @@ def revoke_token(conn: sqlite3.Connection, token_id: int) -> str:
     """Revoke by id; returns the token's name. Revoking twice is harmless."""
     row = conn.execute("SELECT name FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
     if row is None:
-        raise TokenError(f"no API token with id {token_id}")
+        raise TokenError(f"no API token with id {token_id}", status=404)
     conn.execute("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked = ''", (now(), token_id))
     return row["name"]
 

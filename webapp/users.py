@@ -6,19 +6,30 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from kb_errors import KBError
 from kb_settings import Settings
 
 from .db import connect, init_schema, now
 
 ROLES: tuple[str, ...] = ("physician", "curator", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of "no such user" close to "wrong password".
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_hasher = PasswordHasher()  # holds parameters only; hashing happens in the calls below
+_DUMMY_HASH: str | None = None  # made by _dummy_hash() on first use
 
 
-class UserError(ValueError):
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of "no such user" close to "wrong password" (made on first use, not at
+    import: an argon2 hash costs tens of milliseconds and memory that every process would pay)."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not-a-real-password")  # two threads racing here both make a valid hash
+    return _DUMMY_HASH
+
+
+class UserError(KBError, ValueError):
     """A bad name, role or password; the message is meant for the operator."""
+
+    status = 400
 
 
 def _db_path(settings: Settings) -> str:
@@ -87,7 +98,7 @@ def verify(settings: Settings, name: str, password: str) -> str | None:
         row = conn.execute("SELECT password_hash, role FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             try:
-                _hasher.verify(_DUMMY_HASH, password or "x")
+                _hasher.verify(_dummy_hash(), password or "x")
             except VerificationError:
                 pass
             return None

