@@ -50,8 +50,11 @@ run: index
 	@echo "[3/3] Starting the web server (ready in a few seconds; Ctrl-C stops it) ..."
 	@$(KB) serve --host $(HOST) --port $(PORT)
 
+# Two workers, one per core; each test file stays on one worker so module-scoped knowledge bases are built once.
+TEST_WORKERS ?= 2
+
 test: install-test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: install-test
 	$(PY) -m pytest -q -m slow

@@ -65,6 +65,40 @@ JSONL = [
     {"_id": "fx-j2", "title": "Acetaminophen ceiling", "text": "Keep acetaminophen at or below 4 g per day, and 3 g in older adults or liver disease."},
 ]
 
+# An ECHO case that poses a question and recommends nothing: the "no direct answer" state of the answer stage
+# (tests/test_answer.py) and of the served page (tests/webapp/test_browser.py).
+PANCREATITIS_ID = "fx-pancreatitis"
+PANCREATITIS_CASE = """---
+id: fx-pancreatitis
+title: ECHO case - chronic pancreatitis pain in a man on oxycodone
+type: echo-case
+source: Fixture ECHO Hub
+published: 2022-05-01
+reviewed: 2024-05-01
+sample: true
+---
+# ECHO case - chronic pancreatitis pain in a man on oxycodone
+
+Illustrative sample content, not clinical advice.
+
+## Case presentation
+
+A man in his fifties with chronic pancreatitis has daily epigastric pain radiating to the back. He takes oxycodone
+for pancreatitis pain and reports poor sleep, weight loss and fear of eating because meals worsen his pancreatitis.
+
+## Question from the presenting physician
+
+How should his chronic pancreatitis pain be managed?
+"""
+
+
+def write_pancreatitis_case(folder: Path) -> Path:
+    """Write the no-recommendation case into folder; returns the file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "pancreatitis.md"
+    path.write_text(PANCREATITIS_CASE)
+    return path
+
 
 def write_pdf(path: Path, pages: list[tuple[str, str]], title: str = "Methadone basics", keywords: str = "methadone") -> None:
     from fpdf import FPDF

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from fixtures import PANCREATITIS_ID
 from index.answer_eval import matches, score
 from index.spelling import Speller, count_terms
 from index.units import segment
@@ -43,29 +44,6 @@ When starting a patient with cirrhosis on an analgesic, use these steps:
 | Oxycodone | 1.5 | Percocet, OxyNEO |
 """
 
-CASE = """---
-id: ans-case
-title: ECHO case - chronic pancreatitis pain in a man on oxycodone
-type: echo-case
-source: Answer Test Hub
-published: 2022-05-01
-reviewed: 2024-05-01
-sample: true
----
-# ECHO case - chronic pancreatitis pain in a man on oxycodone
-
-Illustrative sample content, not clinical advice.
-
-## Case presentation
-
-A man in his fifties with chronic pancreatitis has daily epigastric pain radiating to the back. He takes oxycodone
-for pancreatitis pain and reports poor sleep, weight loss and fear of eating because meals worsen his pancreatitis.
-
-## Question from the presenting physician
-
-How should his chronic pancreatitis pain be managed?
-"""
-
 GLOSSARY = """---
 id: ans-glossary
 title: Glossary of abbreviations
@@ -86,12 +64,12 @@ sample: true
 @pytest.fixture(scope="module")
 def answer_kb(tmp_path_factory, embedder):
     """A small real KB: a guideline with recommendations and a table, a case with no recommendation, a glossary."""
-    from fixtures import make_kb
+    from fixtures import make_kb, write_pancreatitis_case
 
     base = tmp_path_factory.mktemp("answerkb")
     docs = base / "docs"
-    docs.mkdir()
-    for name, text in (("guide.md", GUIDE), ("case.md", CASE), ("glossary.md", GLOSSARY)):
+    write_pancreatitis_case(docs)
+    for name, text in (("guide.md", GUIDE), ("glossary.md", GLOSSARY)):
         (docs / name).write_text(text)
     kb = make_kb(base / "home")
     report = kb.ingest_paths([docs])
@@ -251,7 +229,7 @@ def test_out_of_scope_questions_get_no_answer_and_few_sources(answer_kb):
 def test_in_scope_without_a_recommendation_is_no_direct_answer(answer_kb):
     res = answer_kb.search("chronic pancreatitis pain management on oxycodone", k=5)
     assert res.answer_status == "no_direct_answer", res.signals
-    assert res.answer == [] and res.hits and res.hits[0].doc_id == "ans-case"
+    assert res.answer == [] and res.hits and res.hits[0].doc_id == PANCREATITIS_ID
 
 
 def test_answer_does_not_depend_on_k(answer_kb):

@@ -22,13 +22,14 @@ def corpus_gens(tmp_path_factory, embedder):
     """The sample corpus as a real generation (vectors zeroed: only the keyword leg is under test), with every
     term in two or more chunks precomputed, plus the same generation read without its precomputed table."""
     from fixtures import make_kb
-    from index.publisher import Publisher
+    from index.embedder import Embedder
 
     mp = pytest.MonkeyPatch()
     mp.setattr(keyword, "IMPACT_MIN_ROWS", 2)
-    mp.setattr(Publisher, "vectors",
-               lambda self, catalog, docs, progress: (np.zeros((sum(len(d["chunks"]) for d in docs), 384),
-                                                               "float32"), 0))
+    # Zero vectors for passages and answer units alike: encoding the corpus is most of a build's time, and no
+    # vector is read here. Only this fixture's build sees the patch; the shared model is left as it was.
+    mp.setattr(Embedder, "encode", lambda self, texts, batch_size=32, progress=None:
+               np.zeros((len(texts), self.dimension), "float32"))
     try:
         kb = make_kb(tmp_path_factory.mktemp("corpus") / "kb")
         report = kb.ingest_paths([ROOT / "corpus"], screen=False)
@@ -38,7 +39,7 @@ def corpus_gens(tmp_path_factory, embedder):
     gen_dir = kb.home / "generations" / read_current(kb.home)
     fast = Generation.load(gen_dir)
     plain = Generation.load(gen_dir)
-    plain.reader._impacts = False  # the FTS5-only path the product used before
+    plain.__dict__["_kw_impacts"] = False  # the FTS5-only path the product used before
     assert fast.manifest["keyword_impacts"]["terms"] > 100
     return kb, fast, plain
 

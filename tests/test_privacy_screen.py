@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from ingest.privacy import (  # noqa: E402
+from ingest.privacy import (
     Allowlist,
     Finding,
     ScreenConfig,
@@ -521,15 +518,13 @@ def test_redacted_text_is_clean():
 
 # --------------------------------------------------------------------------- labelled set
 def _eval():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import screen_eval  # type: ignore
+    from benchmarks import screen_eval
 
     return screen_eval.evaluate(screen_eval.load(LABELLED))
 
 
 def test_labelled_file_is_fresh():
-    sys.path.insert(0, str(ROOT / "tests" / "privacy"))
-    import make_labelled  # type: ignore
+    from privacy import make_labelled  # tests/privacy
 
     assert make_labelled.main(["--check"]) == 0, "tests/privacy/labelled.jsonl is stale: rerun make_labelled.py"
 

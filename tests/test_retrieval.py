@@ -51,7 +51,7 @@ def test_vocabulary_file_loads_and_expands():
     assert "Suboxone" in vocab.expansions("starting buprenorphine")
     assert "urine drug test" in vocab.expansions("UDT negative for prescribed opioid")
     assert "oxycodone" in vocab.expansions("OxyNEO taper")
-    assert vocab.expansions("knee pain exercise") == [] or "osteoarthritis" not in vocab.expansions("knee pain")
+    assert vocab.expansions("knee pain exercise") == []  # no group names these words: nothing is invented
 
 
 def test_custom_vocabulary_and_bad_file(tmp_path):

@@ -1,24 +1,16 @@
 """Fixtures for the web app tests: a fake KB for plumbing, users, logged-in clients."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+from fake_kb import FakeKB
+from webapp_testutil import PASSWORD, login, sample_docs
 
-from fake_kb import FakeKB  # noqa: E402
-from webapp_testutil import PASSWORD, login, sample_docs  # noqa: E402
-
-from kb_settings import Settings  # noqa: E402
-from webapp import create_app  # noqa: E402
-from webapp.users import add_user  # noqa: E402
+from kb_settings import Settings
+from webapp import create_app
+from webapp.users import add_user
 
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch):

@@ -204,35 +204,12 @@ def test_curator_uploads_finds_and_deletes(page, server, tmp_path):
     assert page.problems == [], page.problems
 
 
-PANCREATITIS_CASE = """---
-id: web-pancreatitis
-title: ECHO case - chronic pancreatitis pain in a man on oxycodone
-type: echo-case
-source: Sample Project ECHO Hub
-published: 2022-05-01
-reviewed: 2024-05-01
-sample: true
----
-# ECHO case - chronic pancreatitis pain in a man on oxycodone
-
-Illustrative sample content, not clinical advice.
-
-## Case presentation
-
-A man in his fifties with chronic pancreatitis has daily epigastric pain radiating to the back. He takes oxycodone
-for pancreatitis pain and reports poor sleep, weight loss and fear of eating because meals worsen his pancreatitis.
-
-## Question from the presenting physician
-
-How should his chronic pancreatitis pain be managed?
-"""
-
-
 @pytest.fixture
 def three_state_server(web_kb_home, tmp_path):
     """The real KB plus a case with no recommendation, served by a real werkzeug server in a thread."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
+    from fixtures import write_pancreatitis_case
     from index.kb import KnowledgeBase
     from kb_settings import Settings
     from webapp import create_app
@@ -243,8 +220,7 @@ def three_state_server(web_kb_home, tmp_path):
 
     home = tmp_path / "served"
     shutil.copytree(web_kb_home, home)
-    doc = tmp_path / "pancreatitis.md"
-    doc.write_text(PANCREATITIS_CASE)
+    doc = write_pancreatitis_case(tmp_path / "case")
     settings = Settings(home=home)
     kb = KnowledgeBase(settings)
     assert kb.ingest_paths([doc]).documents == 1
@@ -454,9 +430,10 @@ def test_axe_finds_no_serious_violations_on_curator_pages(axe_context, server, t
 
 
 def test_axe_check_catches_a_violation(axe_context, server):
-    """The accessibility check can fail: the old meta refresh is a critical violation for axe-core."""
+    """The accessibility check can fail: the old meta refresh is a critical violation for axe-core (an hour's
+    delay: a short one would reload the page while axe runs on a slow machine)."""
     pg = axe_context()
     pg.goto(server["url"] + "/")
     pg.evaluate("""() => { const m = document.createElement('meta'); m.httpEquiv = 'refresh';
-                           m.content = '2'; document.head.appendChild(m); }""")
+                           m.content = '3600'; document.head.appendChild(m); }""")
     assert any(v["id"] == "meta-refresh" for v in _axe(pg))

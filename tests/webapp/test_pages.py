@@ -6,6 +6,7 @@ from datetime import date
 
 from webapp_testutil import sample_docs
 from fake_kb import FakeKB
+from webapp import render
 from webapp.db import connect
 
 
@@ -42,12 +43,25 @@ def test_search_renders_answer_citations_and_cards(client):
     assert 'name="csrf_token"' in html
 
 
-def test_stale_review_flagged_against_today(client):
+def _today_is(monkeypatch, day: date) -> None:
+    """Pin the date the review check compares against, so the test means the same thing every year."""
+    class Pinned(date):
+        @classmethod
+        def today(cls):
+            return day
+
+    monkeypatch.setattr(render, "date", Pinned)
+
+
+def test_stale_review_flagged_against_today(client, monkeypatch):
+    _today_is(monkeypatch, date(2027, 6, 1))
     html = client.get("/", query_string={"q": "buprenorphine micro"}).get_data(as_text=True)
-    assert "Not reviewed for over 5 years" in html  # reviewed 2016
+    assert "Not reviewed for over 5 years (last 2016-01-01)" in html
     html = client.get("/", query_string={"q": "naloxone"}).get_data(as_text=True)
-    if date.today().year < 2028:
-        assert "Not reviewed for over 5 years" not in html
+    assert "Not reviewed for over 5 years" not in html  # reviewed 2023-01-15: under five years on 2027-06-01
+    _today_is(monkeypatch, date(2028, 1, 16))
+    html = client.get("/", query_string={"q": "naloxone"}).get_data(as_text=True)
+    assert "Not reviewed for over 5 years (last 2023-01-15)" in html
 
 
 def test_filters_reach_kb(client, fake_kb):
