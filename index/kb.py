@@ -222,7 +222,7 @@ class KnowledgeBase:
             fix = self.speller(gen).correct(query)
             if fix.changes:
                 searched, corrections = fix.query, [list(c) for c in fix.changes]
-        qvec = None if mode == "bm25" else self.query_encoder.encode_query(searched)
+        qvec = None if mode == "bm25" else self.query_encoder.encode_query(self.vocabulary.spelled_out(searched))
         retriever = Retriever(gen, self.vocabulary)
         cands = retriever.retrieve(searched, qvec, max(k * 4, 50), filters, mode)
         shown = diversify(cands, gen, k + 10, per_doc) if per_doc else cands[:k + 10]
@@ -241,7 +241,7 @@ class KnowledgeBase:
         from .answer import answer_candidates, decide
 
         if qvec is None:
-            qvec = self.query_encoder.encode_query(query)
+            qvec = self.query_encoder.encode_query(self.vocabulary.spelled_out(query))
         decision = decide(query, qvec, gen, answer_candidates(cands, gen), [h.chunk_id for h in result.hits],
                           self.vocabulary, self.terms(gen), typed=result.query,
                           corrected=frozenset(a.lower() for a, _ in result.corrections))
