@@ -58,7 +58,7 @@ ANSWER_MIN = 1.67           # best unit score below this is no direct answer (de
 ANSWER_MARGIN = 0.30        # further units (up to 3) are shown when within this much of the best one
 # confidence = P(the first unit answers | best unit score) x P(in scope); the first factor is a logistic
 # regression of "answer@1 hit" on the best score over the dev questions (a calibration, not a threshold).
-CONFIDENCE = {"slope": 1.06, "intercept": -1.85}
+CONFIDENCE = {"slope": 1.06, "intercept": -1.86}
 
 CANDIDATE_PASSAGES = 12     # answer candidates, chosen from the fused ranking independently of k
 CANDIDATE_PER_DOC = 5

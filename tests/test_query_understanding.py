@@ -26,6 +26,7 @@ def test_abbreviations_clippings_and_brands_are_spelled_out(vocab):
     assert "(opioid agonist therapy)" in vocab.spelled_out("OAT options")
     assert "(methadone)" in vocab.spelled_out("MMT dose check")
     assert "(hydromorphone)" in vocab.spelled_out("oxy to hydromorph")
+    assert vocab.spelled_out("seen in the ER") == "seen in the ER"  # emergency room, not extended-release
     assert "(extended-release)" in vocab.spelled_out("oxycodone CR") and \
         "(immediate-release)" in vocab.spelled_out("oxycodone IR")
 
