@@ -47,7 +47,7 @@ index: install
 	fi
 
 run: index
-	@echo "[3/3] Starting the web server (ready in about 25 s; Ctrl-C stops it) ..."
+	@echo "[3/3] Starting the web server (ready in a few seconds; Ctrl-C stops it) ..."
 	@$(KB) serve --host $(HOST) --port $(PORT)
 
 test: install-test
