@@ -145,7 +145,9 @@ class Reader:
             if fix.changes:
                 searched, corrections = fix.query, [list(c) for c in fix.changes]
         clock.mark("spelling")
-        qvec = None if mode == "bm25" else self.ctx.query_encoder.encode_query(searched)
+        # the query vector reads clinical shorthand spelled out ("bup" -> buprenorphine): the model knows the words
+        qvec = None if mode == "bm25" else self.ctx.query_encoder.encode_query(
+            self.ctx.vocabulary.spelled_out(searched))
         clock.mark("encode_query")
         retriever = Retriever(gen, self.ctx.vocabulary, fusion)
         cands = retriever.retrieve(searched, qvec, max(k * 4, 50), filters, mode, timings)
@@ -169,7 +171,7 @@ class Reader:
         from .answer import answer_candidates, decide
 
         if qvec is None:
-            qvec = self.ctx.query_encoder.encode_query(query)
+            qvec = self.ctx.query_encoder.encode_query(self.ctx.vocabulary.spelled_out(query))
         decision = decide(query, qvec, gen, answer_candidates(cands, gen), [h.chunk_id for h in result.hits],
                           self.ctx.vocabulary, self.terms(gen), typed=result.query,
                           corrected=frozenset(a.lower() for a, _ in result.corrections))

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 MIN_LENGTH = 4  # shorter words are abbreviations or too ambiguous to correct
@@ -24,7 +26,45 @@ def count_terms(texts, extra_terms=()) -> dict[str, int]:
     return counts
 
 
-def known(word: str, terms: dict[str, int]) -> bool:
+GENERAL_WORDS = 3000  # the most frequent English words say nothing about a question's topic ("max", "year")
+
+
+@lru_cache(maxsize=1)
+def _english_ranked() -> tuple[str, ...]:
+    """English words from the frequency list symspellpy ships (MIT licence), most frequent first."""
+    from importlib.resources import files
+
+    text = (files("symspellpy") / "frequency_dictionary_en_82_765.txt").read_text(encoding="utf-8")
+    return tuple(text.split()[::2])  # lines are "word count", sorted by count
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words, medical ones included (82,765 of them).
+
+    A word here that the corpus lacks ("strep", "eczema") is a real word about something else: it is never
+    "corrected" into a corpus word, and it counts against the question being in scope.
+    """
+    return frozenset(_english_ranked())
+
+
+@lru_cache(maxsize=1)
+def general_words() -> frozenset[str]:
+    """The GENERAL_WORDS most frequent English words: ordinary words any question may use."""
+    return frozenset(_english_ranked()[:GENERAL_WORDS])
+
+
+def english(word: str) -> bool:
+    """Whether a lower-cased word, or its plural or singular form, is a common English word."""
+    return known(word, english_words())
+
+
+def specific_english(word: str) -> bool:
+    """An English word, but not one of the most frequent ones: it names a topic ("strep", "insulin", "pizza")."""
+    return english(word) and not known(word, general_words())
+
+
+def known(word: str, terms: Container[str]) -> bool:
     """Whether a lower-cased word, or its plural or singular form, is in the term dictionary."""
     if word in terms:
         return True
@@ -43,7 +83,7 @@ class Correction:
 
 
 class Speller:
-    """SymSpell over the term dictionary: a word the corpus contains is never changed."""
+    """SymSpell over the term dictionary: a word the corpus contains, or a common English word, is never changed."""
 
     def __init__(self, terms: dict[str, int]):
         from symspellpy import SymSpell
@@ -59,11 +99,15 @@ class Speller:
         return known(word, self.terms)
 
     def suggest(self, word: str) -> str | None:
-        """The most frequent dictionary word within 1 edit (2 for words of 8+ letters), or None."""
+        """The most frequent dictionary word within 1 edit (2 for words of 8+ letters), or None.
+
+        A real English word the corpus lacks ("strep", "acne") is left as typed: the question is about
+        something else, and changing it would hide that.
+        """
         from symspellpy import Verbosity
 
         w = word.lower()
-        if len(w) < MIN_LENGTH or self.known(w):
+        if len(w) < MIN_LENGTH or self.known(w) or english(w):
             return None
         limit = 2 if len(w) >= 8 else 1
         found = self._sym.lookup(w, Verbosity.CLOSEST, max_edit_distance=limit, transfer_casing=False)

@@ -188,6 +188,18 @@ def test_search_shows_the_corrected_query_and_can_search_as_typed(answer_kb):
     assert exact.corrected_query == "" and exact.corrections == []
 
 
+def test_real_english_word_is_not_corrected_and_counts_against_scope(answer_kb):
+    res = answer_kb.search("strep throat", k=3)  # "steps" is in the guide: "strep" must not become "step"
+    assert res.corrections == [] and res.corrected_query == ""
+    assert res.signals["foreign"] == 1.0 and res.answer_status == "out_of_scope"
+
+
+def test_shorthand_is_understood(answer_kb):
+    res = answer_kb.search("oxy to hydromorph conversion factor", k=5)
+    assert res.answer_status == "answered", res.signals
+    assert any(a.role == "row" and a.table["row"][0] in ("Oxycodone", "Hydromorphone") for a in res.answer)
+
+
 # ---------------------------------------------------------------- the three states on small fixtures
 
 

@@ -1,0 +1,163 @@
+"""Refit the answer stage's scope decision on the development split and print the constants for index/answer.py.
+
+Asks every dev question of corpus/eval/answers.jsonl and out_of_scope.jsonl through the product's own search
+(spelling, shorthand, both legs, the answer stage), records the raw signals the decision uses
+(AnswerDecision.signals), and fits:
+
+- SCOPE: a logistic regression (scikit-learn, C = 1, balanced classes) of "in scope" (answerable rows and
+  no_direct_answer rows) against "out of scope" rows over index.answer.SCOPE_SIGNALS;
+- SCOPE_MIN: the highest probability threshold that flags at most --max-flagged of the dev answerable questions
+  (the middle of the widest gap at that recall, so a small shift of a signal does not flip a question);
+- ANSWER_MIN: 0.05 below the lowest best-unit score of a dev answerable question;
+- CONFIDENCE: a logistic regression of "the first unit answers" (answer@1) on the best unit score.
+
+Held-back rows are never read. scikit-learn is an evaluation tool here, not a product dependency (`eval` extra).
+
+    python benchmarks/fit_answer.py --part scope --home /tmp/fitkb [--corpus corpus] [--json]
+
+The KB under --home is built from the corpus on the first run and reused while the corpus is unchanged. Rerun
+after changing unit segmentation or the unit-scoring WEIGHTS: best_score and the unit cosines move with them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SPLIT = "dev"   # the only split this script reads
+ANSWER_MARGIN = 0.05  # ANSWER_MIN sits this far below the lowest best-unit score of a dev answerable question
+
+
+def collect(home: Path, corpus: Path) -> list[dict]:
+    """Per dev question: what it is (answered / no_direct_answer / out_of_scope), its signals, answer@1."""
+    os.environ["KB_HOME"] = str(home)
+    import index.answer as answer
+    from index.answer_eval import _rows, matches
+
+    # never abstain while collecting: every question then yields its best unit (for answer@1), and the signals
+    # do not depend on the constants being refitted
+    answer.SCOPE_MIN, answer.ANSWER_MIN = 0.0, float("-inf")
+    from index.kb import KnowledgeBase
+    from kb_settings import Settings
+
+    kb = KnowledgeBase(Settings.from_env(home=home))
+    report = kb.ingest_paths([corpus], screen=False)
+    if report.failed:
+        raise SystemExit("the corpus failed to ingest")
+    questions = {json.loads(ln)["_id"]: json.loads(ln)["text"]
+                 for ln in (corpus / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()}
+    rows = []
+    for r in _rows(corpus / "eval" / "answers.jsonl", SPLIT):
+        res = kb.search(questions[r["_id"]])
+        facts = [f["text"] for f in r["facts"]]
+        at1 = bool(res.answer) and any(matches(res.answer[0].text, f) for f in facts)
+        rows.append({"id": r["_id"], "expected": "answered", "signals": res.signals, "at1": at1})
+    for r in _rows(corpus / "eval" / "out_of_scope.jsonl", SPLIT):
+        res = kb.search(r["text"])
+        rows.append({"id": r["_id"], "expected": r["expected"], "signals": res.signals, "at1": False})
+    return rows
+
+
+def _threshold(p, answerable, max_flagged: float) -> float:
+    """Flag below the (allowed + 1)-th lowest answerable probability, in the middle of the gap under it."""
+    import numpy as np
+
+    allowed = int(np.floor(max_flagged * answerable.sum() + 1e-9))
+    upper = float(np.sort(p[answerable])[allowed])
+    below = p[p < upper]
+    return ((float(below.max()) if len(below) else 0.0) + upper) / 2
+
+
+def cross_validate(x, inside, answerable, strata, max_flagged: float, c: float, repeats: int = 10) -> dict:
+    """Repeated 5-fold cross-validation on dev of the whole recipe (fit, then threshold on the training folds)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    flagged_ans = n_ans = flagged_oos = n_oos = 0
+    for seed in range(repeats):
+        for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(x, strata):
+            m = LogisticRegression(C=c, class_weight="balanced", max_iter=10000).fit(x[train], inside[train])
+            t = _threshold(m.predict_proba(x[train])[:, 1], answerable[train], max_flagged)
+            p = m.predict_proba(x[test])[:, 1]
+            flagged_ans += int((p[answerable[test]] < t).sum())
+            n_ans += int(answerable[test].sum())
+            flagged_oos += int((p[~inside[test]] < t).sum())
+            n_oos += int((~inside[test]).sum())
+    return {"answerable_flagged": round(flagged_ans / n_ans, 4), "out_of_scope_recall": round(flagged_oos / n_oos, 4)}
+
+
+def fit_scope(rows: list[dict], max_flagged: float, c: float = 1.0) -> dict:
+    """SCOPE weights, SCOPE_MIN, ANSWER_MIN and CONFIDENCE from the dev rows."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from index.answer import SCOPE_SIGNALS
+
+    x = np.array([[r["signals"][s] for s in SCOPE_SIGNALS] for r in rows], dtype="float64")
+    inside = np.array([r["expected"] != "out_of_scope" for r in rows])
+    answerable = np.array([r["expected"] == "answered" for r in rows])
+    strata = np.array([("answered", "out_of_scope", "no_direct_answer").index(r["expected"]) for r in rows])
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=10000).fit(x, inside)
+    weights = {s: round(float(w), 2) for s, w in zip(SCOPE_SIGNALS, model.coef_[0])}
+    weights["bias"] = round(float(model.intercept_[0]), 2)
+    # score with the rounded constants, exactly as index/answer.py will
+    p = 1 / (1 + np.exp(-(x @ np.array([weights[s] for s in SCOPE_SIGNALS]) + weights["bias"])))
+    scope_min = round(_threshold(p, answerable, max_flagged), 3)
+
+    best = np.array([r["signals"]["best_score"] for r in rows])
+    answer_min = round(float(best[answerable].min()) - ANSWER_MARGIN, 2)
+
+    at1 = np.array([r["at1"] for r in rows])
+    conf = LogisticRegression(C=1.0, max_iter=10000).fit(best[answerable].reshape(-1, 1), at1[answerable])
+    confidence = {"slope": round(float(conf.coef_[0][0]), 2), "intercept": round(float(conf.intercept_[0]), 2)}
+
+    oos = np.array([r["expected"] == "out_of_scope" for r in rows])
+    nda = np.array([r["expected"] == "no_direct_answer" for r in rows])
+    flagged = p < scope_min
+    abstained = flagged | (best < answer_min)
+    figures = {
+        "answerable": int(answerable.sum()), "out_of_scope": int(oos.sum()), "no_direct_answer": int(nda.sum()),
+        "out_of_scope_recall": round(float(flagged[oos].mean()), 4) if oos.any() else None,
+        "wrongly_abstained": round(float(abstained[answerable].mean()), 4),
+        "no_direct_answer_abstained": round(float(abstained[nda].mean()), 4) if nda.any() else None,
+    }
+    return {"SCOPE": weights, "SCOPE_MIN": scope_min, "ANSWER_MIN": answer_min, "CONFIDENCE": confidence,
+            "dev": figures, "dev_cross_validated": cross_validate(x, inside, answerable, strata, max_flagged, c)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=("scope",), default="scope", help="what to refit (scope decision)")
+    ap.add_argument("--home", type=Path, required=True, help="KB home to build or reuse for the corpus")
+    ap.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="the corpus with eval/ answer sets")
+    ap.add_argument("--max-flagged", type=float, default=0.02,
+                    help="largest share of dev answerable questions the scope threshold may flag")
+    ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength of the scope fit")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of Python constants")
+    args = ap.parse_args(argv)
+    rows = collect(args.home.expanduser().resolve(), args.corpus.resolve())
+    out = fit_scope(rows, args.max_flagged, args.c)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    print("# fitted on the dev split by benchmarks/fit_answer.py --part scope; paste into index/answer.py")
+    print("SCOPE = {")
+    for k, v in out["SCOPE"].items():
+        print(f'    "{k}": {v},')
+    print("}")
+    print(f"SCOPE_MIN = {out['SCOPE_MIN']}")
+    print(f"ANSWER_MIN = {out['ANSWER_MIN']}")
+    print(f"CONFIDENCE = {json.dumps(out['CONFIDENCE'])}")
+    print(f"# dev with these constants: {json.dumps(out['dev'])}")
+    print(f"# dev, 10 x 5-fold cross-validated (fit and threshold on 4/5): {json.dumps(out['dev_cross_validated'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
