@@ -15,7 +15,7 @@ import numpy as np
 from .generation import Generation
 from .search import Candidate
 from .spelling import known, specific_english
-from .units import ANSWERABLE, _stem, content_words, is_glossary_title, population_mask
+from .units import ANSWERABLE, _stem, content_words, is_definition_question, is_glossary_title, population_mask
 from .vocabulary import Vocabulary, _norm
 
 # How a unit's score is made: a weighted sum of named features. The weights are the coefficients of a logistic
@@ -73,14 +73,6 @@ _AMOUNT_Q = re.compile(r"\b(how (much|many|fast|quickly|long|often|soon)|doses?|
                        r"starting|start at|titrat\w*|increments?|per day|daily)\b", re.I)
 _STEPS_Q = re.compile(r"\b(how (do|should|can|to|would)|what (to do|should)|steps?|approach|manag\w*|handle|"
                       r"switch|start\w*|initiat\w*|induc\w*|rotate|taper\w*|stop\w*|treat\w*|counsel\w*)\b", re.I)
-_DEFINE_Q = re.compile(r"\b(stands? for|mean(s|ing)?( of| by)?|defin\w*|abbreviation|acronym)\b|"
-                       r"^\s*what(?:'s| is| are| does)\s+(?:an? |the )?[\w/-]+(?:\s+[\w/-]+)?\s*\??\s*$", re.I)
-STATUSES = ("answered", "no_direct_answer", "out_of_scope")
-
-
-def is_definition_question(query: str) -> bool:
-    """Whether the question asks what a term means (only then may a glossary answer or rank high)."""
-    return bool(_DEFINE_Q.search(query))
 
 
 @dataclass

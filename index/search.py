@@ -9,15 +9,10 @@ import numpy as np
 
 from .generation import KEYWORD_WEIGHTS, Generation
 from .types import Hit, SearchFilters
+from .units import is_definition_question, is_glossary_title
 from .vocabulary import Vocabulary
+from .words import STOPWORDS
 
-# English function words (the NLTK list); clinical words are never stopwords here: BM25's IDF weighs them.
-STOPWORDS = frozenset("""i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
-she her hers herself it its itself they them their theirs themselves what which who whom this that these those am is
-are was were be been being have has had having do does did doing a an the and but if or because as until while of at
-by for with about against between into through during before after above below to from up down in out on off over
-under again further then once here there when where why how all any both each few more most other some such no nor not
-only own same so than too very s t can will just don should now d ll m o re ve y""".split())
 MODES = ("hybrid", "dense", "bm25")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -217,9 +212,6 @@ def table_cells(row: str) -> list[str]:
 
 def demote_glossary(hits: list[Hit], query: str, top: int = 5) -> list[Hit]:
     """Keep glossary passages out of the first `top` results unless the question asks what a term means."""
-    from .answer import is_definition_question
-    from .units import is_glossary_title
-
     if is_definition_question(query):
         return hits
     head = [h for h in hits[:top] if not is_glossary_title(h.title)]

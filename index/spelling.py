@@ -6,6 +6,8 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .words import STOPWORDS
+
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 MIN_LENGTH = 4  # shorter words are abbreviations or too ambiguous to correct
 
@@ -120,7 +122,6 @@ class Speller:
     def correct(self, query: str, protected=frozenset()) -> Correction:
         """Replace each unknown word by its suggestion, keeping the rest of the query as typed."""
         out, pos, changes = [], 0, []
-        from .search import STOPWORDS
 
         for m in WORD.finditer(query):
             word = m.group(0)

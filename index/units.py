@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ingest.sentences import sentence_spans
 
-from .search import STOPWORDS
+from .words import STOPWORDS
 
 # Roles a unit can take. Only "sentence", "item", "row" and "definition" can be an answer.
 ROLES = ("sentence", "item", "row", "definition", "heading", "table_header", "question", "boilerplate")
@@ -86,6 +86,15 @@ class Unit:
     amount: bool        # states an amount with a unit (dose, rate, duration)
     imperative: bool    # an instruction: a list step or a sentence opening with a verb of action
     context: str = ""   # a list item's lead-in sentence, or a table row's header row (verbatim from the document)
+
+
+_DEFINE_Q = re.compile(r"\b(stands? for|mean(s|ing)?( of| by)?|defin\w*|abbreviation|acronym)\b|"
+                       r"^\s*what(?:'s| is| are| does)\s+(?:an? |the )?[\w/-]+(?:\s+[\w/-]+)?\s*\??\s*$", re.I)
+
+
+def is_definition_question(query: str) -> bool:
+    """Whether the question asks what a term means (only then may a glossary answer or rank high)."""
+    return bool(_DEFINE_Q.search(query))
 
 
 def is_glossary_title(title: str) -> bool:

@@ -11,13 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from kb_errors import KBError
 from kb_settings import Settings
 
 from .limits import limiter
+from .responses import ALLOWED_SUFFIXES, error_response, wants_json
 from .secret_key import load_secret_key
 from .server import gunicorn_options, make_gunicorn_app, port_problem, public_url, serve
 
@@ -27,8 +28,6 @@ __all__ = [
 ]
 
 csrf = CSRFProtect()
-
-ALLOWED_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx", ".jsonl")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -61,18 +60,6 @@ class _StderrHandler(logging.StreamHandler):
     @stream.setter
     def stream(self, _value: Any) -> None:
         pass
-
-
-def wants_json() -> bool:
-    """API and health routes answer errors in JSON; pages answer in HTML."""
-    return request.path.startswith("/api/") or request.path == "/healthz"
-
-
-def error_response(status: int, message: str) -> Any:
-    """One place that renders an error as JSON or as a page, with the right status."""
-    if wants_json():
-        return jsonify({"error": message}), status
-    return render_template("error.html", status=status, message=message), status
 
 
 def create_app(settings: Settings | None = None, kb: Any | None = None, test_config: dict | None = None) -> Flask:

@@ -46,7 +46,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _deny(min_role: str) -> Any:
-    from . import error_response, wants_json
+    from .responses import error_response, wants_json
 
     if g.user is None:
         if wants_json():

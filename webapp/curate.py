@@ -19,12 +19,13 @@ from werkzeug.utils import secure_filename
 from index.api import KnowledgeBaseAPI
 from index.errors import DocumentNotFound, KBError, KBLocked
 
-from . import ALLOWED_SUFFIXES, admin, error_response, jobs, reports
+from . import admin, jobs, reports
 from .auditlog import CONTENT_ACTIONS, FIELD_LABELS, audit_row, clip
 from .auth import role_required
 from .db import audit, get_db
 from .jobs import LOCKED_MESSAGE
 from .render import doc_type_label, parse_date, review_status, version_label
+from .responses import ALLOWED_SUFFIXES, error_response
 
 bp = Blueprint("curate", __name__, url_prefix="/curate")
 

@@ -19,7 +19,7 @@ from index.api import KnowledgeBaseAPI
 from index.errors import KBEmpty, KBError, QueryError
 from index.originals import label as original_label
 
-from . import error_response
+from .responses import error_response
 from .auth import _safe_next, reader_required
 from .db import get_db, now
 from .limits import from_config, limiter, no_query
