@@ -33,6 +33,16 @@ _MARKER_ONLY = re.compile(r"^\s*(?:[-*•▪◦]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s*
 _ROW = re.compile(r"^\s*\|.*\|\s*$|^[^|\n]*\S \| \S[^\n]*$")  # "| a | b |" or "a | b | c"
 _AMOUNT = re.compile(r"\d(?:[\d.,]*)\s*(?:%|mg|mcg|µg|g\b|ml|mL|units?\b|mme|tabs?\b|tablets?\b|capsules?\b|"
                      r"times\b|x\b|h\b|hours?\b|days?\b|weeks?\b|months?\b|years?\b|/\s*(?:day|d|h|hr|week))", re.I)
+_QUANTITY_CELL = re.compile(r"^\s*[<>≤≥~]?\s*\d[\d.,]*(?:\s*[-–]\s*\d[\d.,]*)?\s*$")
+
+
+def _has_quantity_cell(row: str) -> bool:
+    """A body row with a bare number in a cell after the first states an amount: its unit is in the header row
+    ("Hydromorphone | 5 |" under "Drug | Conversion factor |")."""
+    cells = [c for c in row.strip().strip("|").split("|")]
+    return any(_QUANTITY_CELL.match(c) for c in cells[1:])
+
+
 _IMPERATIVE = frozenset("""start offer use avoid stop continue reduce prescribe consider check ask review refer give
 taper screen monitor explain document discuss hold switch add measure obtain order begin repeat treat assess arrange
 limit keep do don't never always increase decrease rotate dispense provide teach counsel encourage recommend
@@ -242,7 +252,8 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
             role = "table_header" if hs == full_s else "row"
             s, e = ls + (len(line) - len(line.lstrip())), le - (len(line) - len(line.rstrip()))
             units.append(Unit(s - chunk_start, e - chunk_start, role, advice, case,
-                              bool(_AMOUNT.search(line)), False, "" if role == "table_header" else header))
+                              bool(_AMOUNT.search(line)) or (role == "row" and _has_quantity_cell(line)), False,
+                              "" if role == "table_header" else header))
             continue
         typed_item = _block(sec).get("kind") == "list_item"
         item = typed_item or bool(_ITEM.match(full))

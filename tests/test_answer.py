@@ -98,6 +98,13 @@ def test_table_row_unit_carries_its_header_row():
         "Acetaminophen | 500 mg every 6 h | Max 3 g/day", "row", "Drug | Start | Cautions")
 
 
+def test_a_row_with_a_number_under_its_header_states_an_amount():
+    text = ("Factors\n| Opioid | Factor | Notes |\n| Hydromorphone | 5 | Dilaudid |\n| Morphine | 1 | Reference |\n"
+            "| Methadone | see text | Specialist only |")
+    amounts = {t.split("|")[1].strip(): u.amount for t, u in _units(text, "Factors") if u.role == "row"}
+    assert amounts == {"Hydromorphone": True, "Morphine": True, "Methadone": False}
+
+
 def test_list_item_keeps_its_lead_in_and_marker():
     text = ("Plan\nA practical schedule:\n- Weeks 0-3: 60 mg morning, 50 mg evening.\n- Weeks 4-7: 50 mg twice daily.\n"
             "1. Offer naloxone to everyone on long-term opioids.")
