@@ -1,8 +1,10 @@
 """The answer stage: pick verbatim answer units from the answer candidates, or say honestly that there is none.
 
 Everything expensive happened at build time (units, roles, int8 vectors in the generation); here it is numpy
-arithmetic over the units of a dozen passages. Weights are hand-set, few and named (WEIGHTS, SCOPE), and were
-checked on the development split of corpus/eval/answers.jsonl and out_of_scope.jsonl (see BENCHMARKS.md).
+arithmetic over the units of a dozen passages. The weights are few and named (WEIGHTS, SCOPE): fitted by logistic
+regression on the development split of corpus/eval/answers.jsonl and out_of_scope.jsonl, a few set by hand and
+said so (see BENCHMARKS.md and benchmarks/fit_answer.py). A little over ~300 lines on purpose: the unit scoring,
+the scope decision and the choice of units read the same table of features and are refitted together.
 """
 from __future__ import annotations
 

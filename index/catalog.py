@@ -1,4 +1,8 @@
-"""The mutable catalogue: stored documents, their chunks, cached embeddings and the quarantine."""
+"""The mutable catalogue: stored documents, their chunks, cached embeddings and the quarantine.
+
+The one owner of catalog.db (schema, migrations, transactions), a little over ~300 lines on purpose: every
+statement against that file lives here, so a schema change is made and reviewed in one place.
+"""
 from __future__ import annotations
 
 import json
