@@ -32,6 +32,11 @@ bp = Blueprint("curate", __name__, url_prefix="/curate")
 DOC_TYPES = ("guideline", "echo-case", "other")
 
 
+def failure_message(error: Exception, doing: str) -> str:
+    """What a curator reads when a change could not be made: the one place a held write lock becomes "try again"."""
+    return LOCKED_MESSAGE if isinstance(error, KBLocked) else f"{doing}: {error}"
+
+
 def kb() -> KnowledgeBaseAPI:
     """The per-worker KnowledgeBase created in create_app."""
     return current_app.extensions["kb"]
@@ -146,10 +151,8 @@ def upload() -> Any:
         if paths:
             try:
                 report = kb().ingest_paths(paths, overrides or None, redact=redact, remember_files=False)
-            except KBLocked:
-                errors.append(LOCKED_MESSAGE)
             except KBError as e:
-                errors.append(f"The upload could not be ingested: {e}")
+                errors.append(failure_message(e, "The upload could not be ingested"))
         if report is not None:
             for fo in report.files:
                 base = Path(fo.path).name
@@ -242,10 +245,8 @@ def edit(doc_id: str) -> Any:
                 return redirect(url_for("curate.documents"))
             try:
                 generation = kb().update_metadata(doc_id, **changed)
-            except KBLocked:
-                errors.append(LOCKED_MESSAGE)
             except KBError as e:
-                errors.append(str(e))
+                errors.append(failure_message(e, "The change could not be saved"))
             else:
                 diff = {k: [clip(current.get(k, "")), clip(v)] for k, v in sorted(changed.items())}
                 audit(g.user, "edit", target=doc_id, detail=json.dumps({"changes": diff}, ensure_ascii=False))
@@ -271,8 +272,8 @@ def delete(doc_id: str) -> Any:
         return render_template("curate/delete.html", doc=doc)
     try:
         generation = kb().remove(doc_id)
-    except KBLocked:
-        flash(LOCKED_MESSAGE)
+    except KBError as e:
+        flash(failure_message(e, f"Could not delete {doc_id}"))
         return redirect(url_for("curate.documents"))
     audit(g.user, "delete", target=doc_id)
     flash(f"Deleted {doc_id}" + (f"; physicians now search {version_label(generation)}." if generation else "."))
@@ -335,11 +336,8 @@ def release(qid: int) -> Any:
         return error_response(404, "No such quarantined item.")
     try:
         report = kb().release(qid, redact=redact)
-    except KBLocked:
-        flash(LOCKED_MESSAGE)
-        return redirect(url_for("curate.quarantine"))
     except (KBError, ValueError) as e:
-        flash(f"Could not release {qid}: {e}")
+        flash(failure_message(e, f"Could not release {qid}"))
         return redirect(url_for("curate.quarantine"))
     doc_ids = [d for fo in report.files for d in fo.doc_ids]
     audit(g.user, "release_redacted" if redact else "release", target=",".join(doc_ids), detail=f"quarantine {qid}")
@@ -368,8 +366,8 @@ def discard(qid: int) -> Any:
         return redirect(url_for("curate.quarantine"))
     try:
         kb().drop_quarantined(qid)
-    except KBLocked:
-        flash(LOCKED_MESSAGE)
+    except KBError as e:
+        flash(failure_message(e, f"Could not discard #{qid}"))
         return redirect(url_for("curate.quarantine"))
     audit(g.user, "quarantine_discard", target=item.get("filename", ""), detail=f"quarantine {qid}")
     flash(f"Discarded {item.get('filename', qid)}: it was not added to the knowledge base.")

@@ -135,6 +135,13 @@ def test_delete(curator, fake_kb, app):
     assert curator.post("/curate/documents/bup-micro/delete").status_code == 404
 
 
+def test_a_held_write_lock_says_try_again_and_changes_nothing(curator, fake_kb, app):
+    fake_kb.locked = True
+    r = curator.post("/curate/documents/bup-micro/delete", follow_redirects=True)
+    assert "write lock held" in r.get_data(as_text=True) and "bup-micro" in fake_kb.docs
+    assert not [row for row in _audit(app) if row[1] == "delete"]
+
+
 def test_reindex_job_runs_in_background_and_reports(curator, fake_kb, app):
     gate = threading.Event()
     fake_kb.reindex_gate = gate
