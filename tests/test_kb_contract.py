@@ -22,10 +22,7 @@ HELD = "# Clinic note\n\nSeen in clinic. MRN 00123467. The taper was slowed.\n"
 @pytest.fixture(params=["real", "fake"])
 def kb(request, tmp_path) -> KnowledgeBaseAPI:
     if request.param == "fake":
-        import sys
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent / "webapp"))
-        from fake_kb import FakeKB
+        from fake_kb import FakeKB  # tests/webapp is on pytest's pythonpath
 
         return FakeKB()
     request.getfixturevalue("embedder")  # the packaged model, loaded once per session
