@@ -1,12 +1,25 @@
-"""webapp.db (sqlite3): accounts, feedback, audit log and job status, shared by all worker processes."""
+"""webapp.db (sqlite3): the connection, the schema and its version, and the one transaction helper.
+
+Together with ``store.py`` (every query, one section per table) this is the one owner of webapp.db: no other
+module under webapp/ writes SQL against it (tests/webapp/test_store.py checks).  Shared by all worker processes.
+"""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
+from typing import Iterator
 
 from flask import Flask, current_app, g
+
+from kb_errors import KBError
+
+# PRAGMA user_version. 1: schema.sql with users.session_version and feedback reason/start/end; a webapp.db made
+# before versions were recorded (user_version 0) is brought to 1 column by column, keeping every row. A later
+# change to schema.sql bumps this and says here how an older file is brought up to it.
+SCHEMA_VERSION = 1
 
 
 def now() -> str:
@@ -24,25 +37,45 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error, so a change of several rows is all or nothing;
+    a nested call joins the open transaction."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+            conn.execute("ROLLBACK")
+        raise
+
+
 def init_schema(path: str | Path) -> None:
-    """Create the tables if missing; idempotent, so every worker may run it at start-up."""
-    schema = resources.files("webapp").joinpath("schema.sql").read_text()
+    """Create the tables or bring an older webapp.db up to SCHEMA_VERSION; idempotent, so every worker may run it
+    at start-up (two workers racing here both end with the same schema)."""
     conn = connect(path)
     try:
-        conn.executescript(schema)
-        columns = {r["name"] for r in conn.execute("PRAGMA table_info(users)")}
-        if "session_version" not in columns:  # a webapp.db from before sessions were versioned
-            try:
-                conn.execute("ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0")
-            except sqlite3.OperationalError:  # another worker added it first
-                pass
-        _add_columns(conn)
+        have = conn.execute("PRAGMA user_version").fetchone()[0]
+        if have == SCHEMA_VERSION:
+            return
+        if have > SCHEMA_VERSION:
+            raise KBError(f"{path} has schema version {have}, newer than this program's ({SCHEMA_VERSION}): "
+                          "upgrade Practice Partner")
+        conn.executescript(resources.files("webapp").joinpath("schema.sql").read_text())  # CREATE ... IF NOT EXISTS
+        with transaction(conn):
+            _add_columns(conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     finally:
         conn.close()
 
 
-# Columns added after the first release: (table, column, declaration). Added in place to an older webapp.db.
+# Columns added before versions were recorded: (table, column, declaration). Added in place to an older webapp.db.
 ADDED_COLUMNS = (
+    ("users", "session_version", "INTEGER NOT NULL DEFAULT 0"),
     ("feedback", "reason", "TEXT NOT NULL DEFAULT ''"),
     ("feedback", "start", "INTEGER"),
     ("feedback", "end", "INTEGER"),
