@@ -1,13 +1,14 @@
 """The audit log as people read it: action names in the curators' words and edits as field before -> after.
 
-Pure formatting over rows of the ``audit`` table (written by ``db.audit``); shared by the curator
-dashboard, the edit view (which records the changes) and the admin's audit page.
+Pure formatting over rows of the ``audit`` table (``store.AuditEntry``, written by ``store.audit``); shared by
+the curator dashboard, the edit view (which records the changes) and the admin's audit page.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from .store import AuditEntry
 
 # What each audited action means, in the curators' words; the first group changes what physicians see.
 ACTION_LABELS = {
@@ -20,9 +21,9 @@ ACTION_LABELS = {
 CONTENT_ACTIONS = ("upload", "edit", "delete", "release", "release_redacted", "quarantine_discard", "reindex")
 
 
-def audit_row(row: Any) -> dict:
+def audit_row(row: AuditEntry) -> dict:
     """An audit entry ready to show: a readable action and, for edits, each field's before -> after."""
-    detail = row["detail"] or ""
+    detail = row.detail or ""
     changes: list[tuple[str, str, str]] = []
     text = detail
     if detail.startswith("{"):
@@ -37,9 +38,9 @@ def audit_row(row: Any) -> dict:
                 changes.append((FIELD_LABELS.get(field, field), shown(old), shown(new)))
             rest = {k: v for k, v in data.items() if k != "changes"}
             text = ", ".join(f"{k}: {v}" for k, v in rest.items())
-    return {"id": row["id"], "created": row["created"], "user": row["user"], "action": row["action"],
-            "action_label": ACTION_LABELS.get(row["action"], row["action"].replace("_", " ")),
-            "target": row["target"], "detail": text, "changes": changes}
+    return {"id": row.id, "created": row.created, "user": row.user, "action": row.action,
+            "action_label": ACTION_LABELS.get(row.action, row.action.replace("_", " ")),
+            "target": row.target, "detail": text, "changes": changes}
 
 
 FIELD_LABELS = {"title": "Title", "doc_type": "Type", "source": "Source", "published": "Published",

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 
-from .db import audit, get_db
+from . import store
+from .db import get_db
 from .limits import from_config, limiter
 from .users import verify
 
@@ -135,7 +136,7 @@ def login() -> Any:
             error = "Unknown user name or wrong password."
             if not waiting:
                 _record_failure(key)
-            audit(_audit_name(name), "login_throttled" if waiting else "login_failed")
+            store.audit(get_db(), _audit_name(name), "login_throttled" if waiting else "login_failed")
         else:
             get_db().execute("DELETE FROM login_failures WHERE account = ?", (key,))
             row = get_db().execute("SELECT session_version FROM users WHERE name = ?", (name,)).fetchone()
@@ -143,7 +144,7 @@ def login() -> Any:
             session.permanent = True  # expires after KB_SESSION_HOURS (PERMANENT_SESSION_LIFETIME)
             session["user"] = name
             session["sv"] = row["session_version"] if row else 0
-            audit(name, "login", detail=role)
+            store.audit(get_db(), name, "login", detail=role)
             flash(f"Signed in as {name}.")
             return redirect(next_url)
     status = 401 if error else 200
@@ -155,7 +156,7 @@ def logout() -> Any:
     """POST only (with CSRF) so another site cannot log the user out with a link; ends all of the user's sessions."""
     if g.user:
         get_db().execute("UPDATE users SET session_version = session_version + 1 WHERE name = ?", (g.user,))
-        audit(g.user, "logout")
+        store.audit(get_db(), g.user, "logout")
     session.clear()
     flash("Signed out.")
     return redirect(url_for("search.index"))

@@ -19,10 +19,10 @@ from werkzeug.utils import secure_filename
 from index.api import KnowledgeBaseAPI
 from index.errors import DocumentNotFound, KBError, KBLocked
 
-from . import admin, jobs, reports
+from . import admin, jobs, reports, store
 from .auditlog import CONTENT_ACTIONS, FIELD_LABELS, audit_row, clip
 from .auth import role_required
-from .db import audit, get_db
+from .db import get_db
 from .jobs import LOCKED_MESSAGE
 from .render import doc_type_label, parse_date, review_status, version_label
 from .responses import ALLOWED_SUFFIXES, error_response
@@ -90,8 +90,7 @@ def home() -> Any:
         stats, stats_error = None, str(e)
     db = get_db()
     jobs = db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 5").fetchall()
-    changes = db.execute(f"SELECT * FROM audit WHERE action IN ({','.join('?' * len(CONTENT_ACTIONS))}) "
-                         "ORDER BY id DESC LIMIT 8", CONTENT_ACTIONS).fetchall()
+    changes = store.audit_entries(db, actions=CONTENT_ACTIONS, limit=8)
     return render_template("curate/home.html", stats=stats, stats_error=stats_error, jobs=jobs,
                            changes=[audit_row(r) for r in changes])
 
@@ -141,7 +140,8 @@ def upload() -> Any:
             if safe is None:
                 outcomes.append({"filename": f.filename, "status": "rejected", "reason": reason, "doc_ids": [],
                                  "findings": []})
-                audit(g.user, "upload_rejected", detail=f"{secure_filename(f.filename or '')}: {reason}")
+                store.audit(get_db(), g.user, "upload_rejected",
+                            detail=f"{secure_filename(f.filename or '')}: {reason}")
                 continue
             dest = tmp / safe
             f.save(dest)
@@ -161,7 +161,8 @@ def upload() -> Any:
                 outcomes.append({"filename": shown, "status": fo.status, "reason": fo.reason,
                                  "doc_ids": fo.doc_ids, "findings": findings,
                                  "undated": _undated(fo.doc_ids) if fo.status in ("added", "updated") else []})
-                audit(g.user, "upload", target=",".join(fo.doc_ids), detail=f"{fo.status}: {secure_filename(shown)}")
+                store.audit(get_db(), g.user, "upload", target=",".join(fo.doc_ids),
+                            detail=f"{fo.status}: {secure_filename(shown)}")
         rejected = [o["filename"] for o in outcomes if o["status"] == "rejected"]
         if report is not None or rejected:
             done = report.documents if report else 0
@@ -249,7 +250,8 @@ def edit(doc_id: str) -> Any:
                 errors.append(failure_message(e, "The change could not be saved"))
             else:
                 diff = {k: [clip(current.get(k, "")), clip(v)] for k, v in sorted(changed.items())}
-                audit(g.user, "edit", target=doc_id, detail=json.dumps({"changes": diff}, ensure_ascii=False))
+                store.audit(get_db(), g.user, "edit", target=doc_id,
+                            detail=json.dumps({"changes": diff}, ensure_ascii=False))
                 labels = ", ".join(FIELD_LABELS.get(k, k).lower() for k in sorted(changed))
                 flash(f"Saved {doc_id}: changed {labels}"
                       + (f"; physicians see it now ({version_label(generation)})." if generation else "."))
@@ -275,7 +277,7 @@ def delete(doc_id: str) -> Any:
     except KBError as e:
         flash(failure_message(e, f"Could not delete {doc_id}"))
         return redirect(url_for("curate.documents"))
-    audit(g.user, "delete", target=doc_id)
+    store.audit(get_db(), g.user, "delete", target=doc_id)
     flash(f"Deleted {doc_id}" + (f"; physicians now search {version_label(generation)}." if generation else "."))
     return redirect(url_for("curate.documents"))
 
@@ -291,7 +293,7 @@ def reindex() -> Any:
         flash("A re-index is already running.")
         return redirect(url_for("curate.job", job_id=running["id"]))
     job_id = jobs.start_reindex(g.user)
-    audit(g.user, "reindex", detail=f"job {job_id}")
+    store.audit(get_db(), g.user, "reindex", detail=f"job {job_id}")
     return redirect(url_for("curate.job", job_id=job_id))
 
 
@@ -340,7 +342,8 @@ def release(qid: int) -> Any:
         flash(failure_message(e, f"Could not release {qid}"))
         return redirect(url_for("curate.quarantine"))
     doc_ids = [d for fo in report.files for d in fo.doc_ids]
-    audit(g.user, "release_redacted" if redact else "release", target=",".join(doc_ids), detail=f"quarantine {qid}")
+    store.audit(get_db(), g.user, "release_redacted" if redact else "release", target=",".join(doc_ids),
+                detail=f"quarantine {qid}")
     flash(f"Released #{qid}: {', '.join(doc_ids) or 'no documents'}"
           f"{' (findings redacted)' if redact else ''}"
           + (f"; physicians now search {version_label(report.generation)}." if report.generation else "."))
@@ -369,7 +372,7 @@ def discard(qid: int) -> Any:
     except KBError as e:
         flash(failure_message(e, f"Could not discard #{qid}"))
         return redirect(url_for("curate.quarantine"))
-    audit(g.user, "quarantine_discard", target=item.get("filename", ""), detail=f"quarantine {qid}")
+    store.audit(get_db(), g.user, "quarantine_discard", target=item.get("filename", ""), detail=f"quarantine {qid}")
     flash(f"Discarded {item.get('filename', qid)}: it was not added to the knowledge base.")
     return redirect(url_for("curate.quarantine"))
 

@@ -113,10 +113,3 @@ def init_app(app: Flask) -> None:
     init_schema(app.config["DATABASE"])
     app.teardown_appcontext(close_db)
 
-
-def audit(user: str, action: str, target: str = "", detail: str = "") -> None:
-    """Record a curator action: who, what, when, which document; never document or query text."""
-    get_db().execute(
-        "INSERT INTO audit (created, user, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-        (now(), user, action, target, detail[:500]),
-    )

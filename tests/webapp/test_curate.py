@@ -6,6 +6,7 @@ import json
 import threading
 import time
 
+from webapp import store
 from webapp.db import connect
 
 
@@ -203,8 +204,7 @@ def test_quarantine_list_and_release(curator, fake_kb, app):
 
 
 def test_audit_csv_neutralises_formulas(admin, app, fake_kb):
-    conn = connect(app.config["DATABASE"])
-    conn.execute("INSERT INTO audit (created, user, action, target, detail) VALUES ('t', 'x', 'upload', '=HYPERLINK(1)', '')")
+    store.audit(connect(app.config["DATABASE"]), "x", "upload", target="=HYPERLINK(1)")
     text = admin.get("/curate/audit.csv").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in text
 
