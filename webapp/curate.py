@@ -89,7 +89,7 @@ def home() -> Any:
     except KBError as e:
         stats, stats_error = None, str(e)
     db = get_db()
-    jobs = db.execute("SELECT * FROM jobs ORDER BY id DESC LIMIT 5").fetchall()
+    jobs = store.recent_jobs(db, limit=5)
     changes = store.audit_entries(db, actions=CONTENT_ACTIONS, limit=8)
     return render_template("curate/home.html", stats=stats, stats_error=stats_error, jobs=jobs,
                            changes=[audit_row(r) for r in changes])
@@ -291,7 +291,7 @@ def reindex() -> Any:
     running = jobs.running_reindex()
     if running:
         flash("A re-index is already running.")
-        return redirect(url_for("curate.job", job_id=running["id"]))
+        return redirect(url_for("curate.job", job_id=running.id))
     job_id = jobs.start_reindex(g.user)
     store.audit(get_db(), g.user, "reindex", detail=f"job {job_id}")
     return redirect(url_for("curate.job", job_id=job_id))

@@ -73,3 +73,65 @@ def audit_people(conn: sqlite3.Connection) -> list[str]:
 def audit_actions(conn: sqlite3.Connection) -> list[str]:
     """Every action that appears in the audit log, for the filter's choices."""
     return [r[0] for r in conn.execute("SELECT DISTINCT action FROM audit ORDER BY 1")]
+
+
+# ---------------------------------------------------------------- jobs: background re-index runs and their progress
+
+
+@dataclass(frozen=True)
+class Job:
+    """One background job: ``state`` is running, done or failed; ``result`` the sentence shown when it ends."""
+
+    id: int
+    kind: str
+    user: str
+    state: str
+    stage: str
+    done: int
+    total: int
+    result: str
+    started: str
+    finished: str
+
+
+_JOB = "SELECT id, kind, user, state, stage, done, total, result, started, finished FROM jobs"
+
+
+def start_job(conn: sqlite3.Connection, kind: str, user: str) -> int:
+    """Record a job as running (stage "starting"); returns its id."""
+    cur = conn.execute("INSERT INTO jobs (kind, user, state, stage, started) VALUES (?, ?, 'running', 'starting', ?)",
+                       (kind, user, now()))
+    return int(cur.lastrowid or 0)
+
+
+def job_progress(conn: sqlite3.Connection, job_id: int, stage: str, done: int, total: int) -> None:
+    """Where a running job is, for the status page any worker may serve."""
+    conn.execute("UPDATE jobs SET stage = ?, done = ?, total = ? WHERE id = ?", (stage, done, total, job_id))
+
+
+def finish_job(conn: sqlite3.Connection, job_id: int, state: str, result: str) -> None:
+    """A job ended: ``state`` done or failed, with the sentence the curator reads."""
+    conn.execute("UPDATE jobs SET state = ?, result = ?, finished = ? WHERE id = ?", (state, result, now(), job_id))
+
+
+def fail_if_running(conn: sqlite3.Connection, job_id: int, result: str) -> None:
+    """Mark a job failed unless it has ended meanwhile (a job whose server died)."""
+    conn.execute("UPDATE jobs SET state = 'failed', result = ?, finished = ? WHERE id = ? AND state = 'running'",
+                 (result, now(), job_id))
+
+
+def get_job(conn: sqlite3.Connection, job_id: int) -> Job | None:
+    """The job with this id, or None."""
+    row = conn.execute(_JOB + " WHERE id = ?", (job_id,)).fetchone()
+    return Job(*row) if row else None
+
+
+def running_job(conn: sqlite3.Connection, kind: str) -> Job | None:
+    """The latest job of this kind still marked running, or None."""
+    row = conn.execute(_JOB + " WHERE kind = ? AND state = 'running' ORDER BY id DESC LIMIT 1", (kind,)).fetchone()
+    return Job(*row) if row else None
+
+
+def recent_jobs(conn: sqlite3.Connection, limit: int = 5) -> list[Job]:
+    """The latest jobs, newest first, for the curator dashboard."""
+    return [Job(*r) for r in conn.execute(_JOB + " ORDER BY id DESC LIMIT ?", (limit,))]

@@ -104,11 +104,12 @@ def test_curator_upload_search_delete_real(real_app):
 
 def test_orphaned_reindex_job_is_marked_interrupted(real_app):
     """A job left 'running' by a server that died neither blocks re-indexing nor shows progress forever."""
-    from webapp.db import connect, now
+    from webapp import store
+    from webapp.db import connect
 
     conn = connect(real_app.config["DATABASE"])
-    job_id = conn.execute("INSERT INTO jobs (kind, user, state, stage, started) VALUES ('reindex', 'cara', "
-                          "'running', 'embedding', ?)", (now(),)).lastrowid
+    job_id = store.start_job(conn, "reindex", "cara")
+    store.job_progress(conn, job_id, "embedding", 0, 0)
     conn.close()
     c = real_app.test_client()
     login(c, "cara")
