@@ -8,7 +8,7 @@ import sqlite3
 from datetime import date, timedelta
 from typing import Any
 
-from .db import now
+from . import store
 
 LABELS = {
     "no_results": "Found nothing",
@@ -30,25 +30,19 @@ def record(conn: sqlite3.Connection, result: Any, query: str, keep_text: bool) -
     status = gap_status(result)
     if status is None:
         return None
-    stamp = now()
-    conn.execute("INSERT INTO search_gaps (day, status, n) VALUES (?, ?, 1) "
-                 "ON CONFLICT(day, status) DO UPDATE SET n = n + 1", (stamp[:10], status))
-    if keep_text:
-        conn.execute("INSERT INTO search_gap_queries (created, status, query) VALUES (?, ?, ?)",
-                     (stamp, status, query[:500]))
+    store.count_gap(conn, status, query if keep_text else None)
     return status
 
 
 def summary(conn: sqlite3.Connection, days: int = 30, today: date | None = None) -> dict:
     """Totals per status over the last `days` days, a per-day table, and recent questions if any were kept."""
     since = ((today or date.today()) - timedelta(days=days - 1)).isoformat()
-    rows = conn.execute("SELECT day, status, n FROM search_gaps WHERE day >= ? ORDER BY day DESC", (since,)).fetchall()
     totals = {s: 0 for s in LABELS}
     per_day: dict[str, dict[str, int]] = {}
-    for r in rows:
-        totals[r["status"]] = totals.get(r["status"], 0) + r["n"]
-        per_day.setdefault(r["day"], {s: 0 for s in LABELS})[r["status"]] = r["n"]
-    queries = conn.execute("SELECT created, status, query FROM search_gap_queries WHERE created >= ? "
-                           "ORDER BY id DESC LIMIT 200", (since,)).fetchall()
+    for day, status, n in store.gap_counts(conn, since):
+        totals[status] = totals.get(status, 0) + n
+        per_day.setdefault(day, {s: 0 for s in LABELS})[status] = n
+    queries = [{"created": created, "status": status, "query": query}
+               for created, status, query in store.gap_queries(conn, since)]
     return {"since": since, "days": days, "totals": totals, "per_day": sorted(per_day.items(), reverse=True),
-            "queries": [dict(q) for q in queries], "labels": LABELS}
+            "queries": queries, "labels": LABELS}

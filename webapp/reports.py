@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from index.api import KnowledgeBaseAPI
 from index.errors import KBError
 
+from . import store
 from .db import get_db
 
 bp = Blueprint("reports", __name__)  # nested in the curator blueprint: /curate, curator role at least
@@ -25,24 +26,19 @@ def kb() -> KnowledgeBaseAPI:
 def feedback_report() -> Any:
     """Results physicians marked not helpful, grouped by document, most complaints first."""
     db = get_db()
-    groups = db.execute(
-        "SELECT doc_id, COUNT(*) AS n, MAX(created) AS latest FROM feedback WHERE verdict = 'not_helpful' "
-        "GROUP BY doc_id ORDER BY n DESC, latest DESC").fetchall()
-    helpful = {r["doc_id"]: r["n"] for r in db.execute(
-        "SELECT doc_id, COUNT(*) AS n FROM feedback WHERE verdict = 'helpful' GROUP BY doc_id")}
+    groups = store.not_helpful_by_doc(db)
+    helpful = store.helpful_by_doc(db)
     try:
         titles = {d.doc_id: d.title for d in kb().list_documents()}
     except KBError:
         titles = {}
     report = []
-    for grp in groups:
-        entries = db.execute(
-            'SELECT created, query, chunk_id, generation, reason, start, "end" FROM feedback '
-            "WHERE verdict = 'not_helpful' AND doc_id = ? ORDER BY created DESC LIMIT 50", (grp["doc_id"],)).fetchall()
-        text = _document_text(grp["doc_id"]) if grp["doc_id"] in titles else None
-        report.append({"doc_id": grp["doc_id"], "title": titles.get(grp["doc_id"], ""), "n": grp["n"],
-                       "helpful": helpful.get(grp["doc_id"], 0), "exists": grp["doc_id"] in titles,
-                       "entries": [_feedback_entry(grp["doc_id"], e, text) for e in entries]})
+    for doc_id, n in groups:
+        entries = store.not_helpful_entries(db, doc_id, limit=50)
+        text = _document_text(doc_id) if doc_id in titles else None
+        report.append({"doc_id": doc_id, "title": titles.get(doc_id, ""), "n": n,
+                       "helpful": helpful.get(doc_id, 0), "exists": doc_id in titles,
+                       "entries": [_feedback_entry(doc_id, e, text) for e in entries]})
     return render_template("curate/feedback.html", report=report)
 
 
@@ -53,18 +49,18 @@ def _document_text(doc_id: str) -> str | None:
         return None
 
 
-def _feedback_entry(doc_id: str, row: Any, text: str | None) -> dict:
+def _feedback_entry(doc_id: str, row: store.FeedbackEntry, text: str | None) -> dict:
     """A report line: when, the question, the reason, and the passage's opening words with a link to it."""
     from .search import FEEDBACK_REASONS
 
-    start, end = row["start"], row["end"]
+    start, end = row.start, row.end
     passage, link = "", ""
     if text is not None and start is not None and end is not None and 0 <= start < end <= len(text):
         words = " ".join(text[start:end].split())
         passage = words[:160] + ("…" if len(words) > 160 else "")
         link = url_for("search.document", doc_id=doc_id, start=start, end=end, _anchor="passage")
-    return {"created": row["created"], "query": row["query"], "chunk_id": row["chunk_id"],
-            "generation": row["generation"], "reason": FEEDBACK_REASONS.get(row["reason"] or "", ""),
+    return {"created": row.created, "query": row.query, "chunk_id": row.chunk_id,
+            "generation": row.generation, "reason": FEEDBACK_REASONS.get(row.reason or "", ""),
             "passage": passage, "link": link}
 
 

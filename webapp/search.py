@@ -21,11 +21,11 @@ from index.originals import label as original_label
 
 from .responses import error_response
 from .auth import _safe_next, reader_required
-from .db import get_db, now
+from .db import get_db
 from .limits import from_config, limiter, no_query
 from .openapi import openapi_document
 from .params import DOC_TYPES, FILTER_PARAMS, MAX_QUERY, BadRequest, parse_filters, parse_k, parse_mode, parse_query
-from . import gaps
+from . import gaps, store
 from .render import (block_nodes, doc_type_label, first_marked, passage_split, review_status, segments,
                      table_of_contents, topic_label)
 
@@ -290,14 +290,11 @@ def feedback() -> Any:
     # the question text is kept only under the query-logging policy (KB_LOG_QUERIES=1); its hash always is
     kept = q if current_app.extensions["kb_settings"].log_queries else ""
     start, end = _offset(f.get("start")), _offset(f.get("end"))
-    cur = get_db().execute(
-        "INSERT INTO feedback (created, query_hash, query, doc_id, chunk_id, generation, verdict, start, \"end\") "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (now(), hashlib.sha256(q.lower().encode()).hexdigest(), kept, doc_id, chunk_id, generation, verdict,
-         start, end),
-    )
+    feedback_id = store.record_feedback(
+        get_db(), query_hash=hashlib.sha256(q.lower().encode()).hexdigest(), query=kept, doc_id=doc_id,
+        chunk_id=chunk_id, generation=generation, verdict=verdict, start=start, end=end)
     rated = dict(session.get("rated", {}))
-    rated[rated_key(q, chunk_id)] = {"verdict": verdict, "id": int(cur.lastrowid), "reason": ""}
+    rated[rated_key(q, chunk_id)] = {"verdict": verdict, "id": feedback_id, "reason": ""}
     session["rated"] = dict(list(rated.items())[-20:])
     return redirect(_back_to_card(f))
 
@@ -312,7 +309,7 @@ def feedback_reason() -> Any:
     entry = rated.get(key)
     if entry is None or reason not in FEEDBACK_REASONS:
         return error_response(400, "That reason could not be recorded: choose one of the listed reasons.")
-    get_db().execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, entry["id"]))
+    store.set_feedback_reason(get_db(), entry["id"], reason)
     rated[key] = {**entry, "reason": reason}
     session["rated"] = rated
     return redirect(_back_to_card(f))

@@ -135,3 +135,81 @@ def running_job(conn: sqlite3.Connection, kind: str) -> Job | None:
 def recent_jobs(conn: sqlite3.Connection, limit: int = 5) -> list[Job]:
     """The latest jobs, newest first, for the curator dashboard."""
     return [Job(*r) for r in conn.execute(_JOB + " ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+# ---------------------------------------------------------------- feedback: physicians' verdicts on results
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
+    """A "not helpful" verdict as the report shows it; ``query`` is blank unless KB_LOG_QUERIES=1 kept it."""
+
+    created: str
+    query: str
+    chunk_id: int
+    generation: str
+    reason: str
+    start: int | None
+    end: int | None
+
+
+def record_feedback(conn: sqlite3.Connection, *, query_hash: str, query: str, doc_id: str, chunk_id: int,
+                    generation: str, verdict: str, start: int | None, end: int | None) -> int:
+    """Store one verdict on one result (the caller decides whether the query text is kept); returns its id."""
+    cur = conn.execute(
+        'INSERT INTO feedback (created, query_hash, query, doc_id, chunk_id, generation, verdict, start, "end") '
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (now(), query_hash, query, doc_id, chunk_id, generation, verdict, start, end))
+    return int(cur.lastrowid or 0)
+
+
+def set_feedback_reason(conn: sqlite3.Connection, feedback_id: int, reason: str) -> None:
+    """The reason a physician chose afterwards for a "not helpful"."""
+    conn.execute("UPDATE feedback SET reason = ? WHERE id = ?", (reason, feedback_id))
+
+
+def not_helpful_by_doc(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(doc_id, how many "not helpful") per document, most complaints first, then the most recent."""
+    return [(r[0], r[1]) for r in conn.execute(
+        "SELECT doc_id, COUNT(*) AS n, MAX(created) AS latest FROM feedback WHERE verdict = 'not_helpful' "
+        "GROUP BY doc_id ORDER BY n DESC, latest DESC")]
+
+
+def helpful_by_doc(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many "helpful" verdicts each document received."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT doc_id, COUNT(*) FROM feedback WHERE verdict = 'helpful' GROUP BY doc_id")}
+
+
+def not_helpful_entries(conn: sqlite3.Connection, doc_id: str, limit: int = 50) -> list[FeedbackEntry]:
+    """A document's latest "not helpful" verdicts, newest first."""
+    return [FeedbackEntry(*r) for r in conn.execute(
+        'SELECT created, query, chunk_id, generation, reason, start, "end" FROM feedback '
+        "WHERE verdict = 'not_helpful' AND doc_id = ? ORDER BY created DESC LIMIT ?", (doc_id, limit))]
+
+
+# ---------------------------------------------------------------- search gaps: searches without an answer
+
+
+def count_gap(conn: sqlite3.Connection, status: str, query: str | None = None) -> None:
+    """Count one search without an answer for today; its text is stored only when the caller passes it."""
+    stamp = now()
+    with transaction(conn):
+        conn.execute("INSERT INTO search_gaps (day, status, n) VALUES (?, ?, 1) "
+                     "ON CONFLICT(day, status) DO UPDATE SET n = n + 1", (stamp[:10], status))
+        if query is not None:
+            conn.execute("INSERT INTO search_gap_queries (created, status, query) VALUES (?, ?, ?)",
+                         (stamp, status, query[:500]))
+
+
+def gap_counts(conn: sqlite3.Connection, since_day: str) -> list[tuple[str, str, int]]:
+    """(day, status, count) from ``since_day`` (YYYY-MM-DD) on, the latest day first."""
+    return [(r[0], r[1], r[2]) for r in conn.execute(
+        "SELECT day, status, n FROM search_gaps WHERE day >= ? ORDER BY day DESC", (since_day,))]
+
+
+def gap_queries(conn: sqlite3.Connection, since_day: str, limit: int = 200) -> list[tuple[str, str, str]]:
+    """(created, status, query) of the kept question texts from ``since_day`` on, newest first."""
+    return [(r[0], r[1], r[2]) for r in conn.execute(
+        "SELECT created, status, query FROM search_gap_queries WHERE created >= ? ORDER BY id DESC LIMIT ?",
+        (since_day, limit))]
