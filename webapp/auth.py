@@ -27,11 +27,11 @@ def load_logged_in_user() -> None:
     g.role = None
     name = session.get("user")
     if name:
-        row = get_db().execute("SELECT role, session_version FROM users WHERE name = ?", (name,)).fetchone()
-        if row is None or session.get("sv") != row["session_version"]:
+        user = store.get_user(get_db(), name)
+        if user is None or session.get("sv") != user.session_version:
             session.clear()  # removed, logged out elsewhere, password or role changed: this cookie is over
         else:
-            g.user, g.role = name, row["role"]
+            g.user, g.role = name, user.role
 
 
 def _safe_next(target: str | None) -> str:
@@ -99,22 +99,22 @@ def _account_key(name: str) -> str:
 
 
 def _backoff_wait(key: str) -> float:
-    row = get_db().execute("SELECT failures, last FROM login_failures WHERE account = ?", (key,)).fetchone()
-    if row is None or row["failures"] < FREE_FAILURES:
+    row = store.login_failures(get_db(), key)
+    if row is None or row[0] < FREE_FAILURES:
         return 0.0
-    wait = min(2.0 ** (row["failures"] - FREE_FAILURES + 1), BACKOFF_MAX_SECONDS)
-    return max(0.0, row["last"] + wait - _now())
+    failures, last = row
+    wait = min(2.0 ** (failures - FREE_FAILURES + 1), BACKOFF_MAX_SECONDS)
+    return max(0.0, last + wait - _now())
 
 
 def _record_failure(key: str) -> None:
-    get_db().execute("INSERT INTO login_failures (account, failures, last) VALUES (?, 1, ?) ON CONFLICT(account) "
-                     "DO UPDATE SET failures = failures + 1, last = excluded.last", (key, _now()))
+    store.add_login_failure(get_db(), key, _now())
 
 
 def _audit_name(name: str) -> str:
     """A failed login's user name for the audit log: an existing account's name, else only a short hash (a
     password typed into the name field must never be stored)."""
-    if name and get_db().execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+    if name and store.get_user(get_db(), name) is not None:
         return name
     return f"(unknown name #{_account_key(name)[:10]})" if name else "-"
 
@@ -138,12 +138,12 @@ def login() -> Any:
                 _record_failure(key)
             store.audit(get_db(), _audit_name(name), "login_throttled" if waiting else "login_failed")
         else:
-            get_db().execute("DELETE FROM login_failures WHERE account = ?", (key,))
-            row = get_db().execute("SELECT session_version FROM users WHERE name = ?", (name,)).fetchone()
+            store.clear_login_failures(get_db(), key)
+            user = store.get_user(get_db(), name)
             session.clear()
             session.permanent = True  # expires after KB_SESSION_HOURS (PERMANENT_SESSION_LIFETIME)
             session["user"] = name
-            session["sv"] = row["session_version"] if row else 0
+            session["sv"] = user.session_version if user else 0
             store.audit(get_db(), name, "login", detail=role)
             flash(f"Signed in as {name}.")
             return redirect(next_url)
@@ -155,7 +155,7 @@ def login() -> Any:
 def logout() -> Any:
     """POST only (with CSRF) so another site cannot log the user out with a link; ends all of the user's sessions."""
     if g.user:
-        get_db().execute("UPDATE users SET session_version = session_version + 1 WHERE name = ?", (g.user,))
+        store.end_sessions(get_db(), g.user)
         store.audit(get_db(), g.user, "logout")
     session.clear()
     flash("Signed out.")

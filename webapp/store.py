@@ -213,3 +213,128 @@ def gap_queries(conn: sqlite3.Connection, since_day: str, limit: int = 200) -> l
     return [(r[0], r[1], r[2]) for r in conn.execute(
         "SELECT created, status, query FROM search_gap_queries WHERE created >= ? ORDER BY id DESC LIMIT ?",
         (since_day, limit))]
+
+
+# ---------------------------------------------------------------- users and failed logins
+
+
+@dataclass(frozen=True)
+class User:
+    """An account without its password hash; ``session_version`` is signed into its session cookies."""
+
+    name: str
+    role: str
+    created: str
+    session_version: int
+
+
+_USER = "SELECT name, role, created, session_version FROM users"
+
+
+def save_user(conn: sqlite3.Connection, name: str, password_hash: str, role: str) -> None:
+    """Create or replace an account; replacing ends its existing sessions (a new password or role)."""
+    conn.execute("INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, role=excluded.role, "
+                 "session_version=users.session_version + 1", (name, password_hash, role, now()))
+
+
+def delete_user(conn: sqlite3.Connection, name: str) -> bool:
+    """Delete an account; True if it existed."""
+    return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+
+def get_user(conn: sqlite3.Connection, name: str) -> User | None:
+    """The account with this name, or None."""
+    row = conn.execute(_USER + " WHERE name = ?", (name,)).fetchone()
+    return User(*row) if row else None
+
+
+def all_users(conn: sqlite3.Connection) -> list[User]:
+    """Every account, by name."""
+    return [User(*r) for r in conn.execute(_USER + " ORDER BY name")]
+
+
+def password_hash(conn: sqlite3.Connection, name: str) -> tuple[str, str] | None:
+    """(argon2 hash, role) of an account, or None: only the password check reads the hash."""
+    row = conn.execute("SELECT password_hash, role FROM users WHERE name = ?", (name,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def set_password_hash(conn: sqlite3.Connection, name: str, new_hash: str) -> None:
+    """Replace a hash made with older argon2 parameters (its sessions stay valid: the password is the same)."""
+    conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (new_hash, name))
+
+
+def end_sessions(conn: sqlite3.Connection, name: str) -> None:
+    """Bump the account's session version, so every cookie signed with the old one stops working."""
+    conn.execute("UPDATE users SET session_version = session_version + 1 WHERE name = ?", (name,))
+
+
+def login_failures(conn: sqlite3.Connection, account: str) -> tuple[int, float] | None:
+    """(failures in a row, time of the last) for an account key (a hash of the typed name), or None."""
+    row = conn.execute("SELECT failures, last FROM login_failures WHERE account = ?", (account,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def add_login_failure(conn: sqlite3.Connection, account: str, when: float) -> None:
+    """One more wrong password for an account key, at ``when`` (seconds since the epoch)."""
+    conn.execute("INSERT INTO login_failures (account, failures, last) VALUES (?, 1, ?) ON CONFLICT(account) "
+                 "DO UPDATE SET failures = failures + 1, last = excluded.last", (account, when))
+
+
+def clear_login_failures(conn: sqlite3.Connection, account: str) -> None:
+    """A successful login: the account's back-off starts over."""
+    conn.execute("DELETE FROM login_failures WHERE account = ?", (account,))
+
+
+# ---------------------------------------------------------------- API tokens (only their SHA-256 is stored)
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A service's token without its hash; ``revoked`` and ``last_used`` are blank or a UTC stamp."""
+
+    id: int
+    name: str
+    scope: str
+    created: str
+    created_by: str
+    last_used: str
+    revoked: str
+
+
+_TOKEN = "SELECT id, name, scope, created, created_by, last_used, revoked FROM api_tokens"
+
+
+def add_token(conn: sqlite3.Connection, name: str, token_hash: str, scope: str, created_by: str) -> int:
+    """Store a new token's hash; returns its id."""
+    cur = conn.execute("INSERT INTO api_tokens (name, token_hash, scope, created, created_by) VALUES (?, ?, ?, ?, ?)",
+                       (name, token_hash, scope, now(), created_by))
+    return int(cur.lastrowid or 0)
+
+
+def all_tokens(conn: sqlite3.Connection) -> list[ApiToken]:
+    """Every token, revoked ones included, oldest first."""
+    return [ApiToken(*r) for r in conn.execute(_TOKEN + " ORDER BY id")]
+
+
+def get_token(conn: sqlite3.Connection, token_id: int) -> ApiToken | None:
+    """The token with this id, or None."""
+    row = conn.execute(_TOKEN + " WHERE id = ?", (token_id,)).fetchone()
+    return ApiToken(*row) if row else None
+
+
+def revoke_token(conn: sqlite3.Connection, token_id: int) -> None:
+    """Revoke a token now; a token already revoked keeps its first date."""
+    conn.execute("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked = ''", (now(), token_id))
+
+
+def live_token(conn: sqlite3.Connection, token_hash: str) -> ApiToken | None:
+    """The unrevoked token with this hash, or None."""
+    row = conn.execute(_TOKEN + " WHERE token_hash = ? AND revoked = ''", (token_hash,)).fetchone()
+    return ApiToken(*row) if row else None
+
+
+def token_used(conn: sqlite3.Connection, token_id: int, when: str) -> None:
+    """Record when a token was last presented."""
+    conn.execute("UPDATE api_tokens SET last_used = ? WHERE id = ?", (when, token_id))

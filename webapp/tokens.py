@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -12,6 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from kb_errors import KBError
 from kb_settings import Settings
 
+from . import store
 from .db import connect, get_db, init_schema, now
 
 PREFIX = "ppt_"
@@ -38,39 +40,34 @@ def create_token(conn: sqlite3.Connection, name: str, created_by: str) -> tuple[
     if not _NAME.match(name):
         raise TokenError("token name must be 1-64 letters, digits, spaces or . _ @ -")
     token = PREFIX + secrets.token_urlsafe(32)
-    cur = conn.execute("INSERT INTO api_tokens (name, token_hash, scope, created, created_by) VALUES (?, ?, ?, ?, ?)",
-                       (name, _hash(token), SCOPE, now(), created_by))
-    return int(cur.lastrowid), token
+    return store.add_token(conn, name, _hash(token), SCOPE, created_by), token
 
 
 def list_tokens(conn: sqlite3.Connection) -> list[dict]:
     """Every token's id, name, scope and dates (never the hash)."""
-    rows = conn.execute("SELECT id, name, scope, created, created_by, last_used, revoked FROM api_tokens "
-                        "ORDER BY id").fetchall()
-    return [dict(r) for r in rows]
+    return [asdict(t) for t in store.all_tokens(conn)]
 
 
 def revoke_token(conn: sqlite3.Connection, token_id: int) -> str:
     """Revoke by id; returns the token's name. Revoking twice is harmless."""
-    row = conn.execute("SELECT name FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
-    if row is None:
+    found = store.get_token(conn, token_id)
+    if found is None:
         raise TokenError(f"no API token with id {token_id}", status=404)
-    conn.execute("UPDATE api_tokens SET revoked = ? WHERE id = ? AND revoked = ''", (now(), token_id))
-    return row["name"]
+    store.revoke_token(conn, token_id)
+    return found.name
 
 
 def verify_token(conn: sqlite3.Connection, token: str) -> dict | None:
     """The live token row for a presented token, or None (unknown, malformed or revoked)."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    row = conn.execute("SELECT id, name, scope, last_used FROM api_tokens WHERE token_hash = ? AND revoked = ''",
-                       (_hash(token),)).fetchone()
-    if row is None:
+    found = store.live_token(conn, _hash(token))
+    if found is None:
         return None
     stamp = now()
-    if row["last_used"][:16] != stamp[:16]:  # at most one write a minute per token
-        conn.execute("UPDATE api_tokens SET last_used = ? WHERE id = ?", (stamp, row["id"]))
-    return dict(row)
+    if found.last_used[:16] != stamp[:16]:  # at most one write a minute per token
+        store.token_used(conn, found.id, stamp)
+    return {"id": found.id, "name": found.name, "scope": found.scope, "last_used": found.last_used}
 
 
 def open_db(settings: Settings) -> sqlite3.Connection:

@@ -9,7 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from kb_errors import KBError
 from kb_settings import Settings
 
-from .db import connect, init_schema, now
+from . import store
+from .db import connect, init_schema
 
 ROLES: tuple[str, ...] = ("physician", "curator", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -52,12 +53,7 @@ def add_user(settings: Settings, name: str, password: str, role: str) -> None:
         raise UserError("password must be at least 8 characters")
     conn = _conn(settings)
     try:
-        conn.execute(
-            "INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET password_hash=excluded.password_hash, role=excluded.role, "
-            "session_version=users.session_version + 1",  # a new password or role ends every existing session
-            (name, _hasher.hash(password), role, now()),
-        )
+        store.save_user(conn, name, _hasher.hash(password), role)  # ends the account's existing sessions
     finally:
         conn.close()
 
@@ -66,7 +62,7 @@ def remove_user(settings: Settings, name: str) -> bool:
     """Delete an account; True if it existed."""
     conn = _conn(settings)
     try:
-        return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+        return store.delete_user(conn, name)
     finally:
         conn.close()
 
@@ -75,8 +71,7 @@ def list_users(settings: Settings) -> list[dict]:
     """Names and roles (never hashes) for `kb users list`."""
     conn = _conn(settings)
     try:
-        rows = conn.execute("SELECT name, role, created FROM users ORDER BY name").fetchall()
-        return [dict(r) for r in rows]
+        return [{"name": u.name, "role": u.role, "created": u.created} for u in store.all_users(conn)]
     finally:
         conn.close()
 
@@ -85,8 +80,8 @@ def get_role(settings: Settings, name: str) -> str | None:
     """The account's current role, looked up per request so removals take effect at once."""
     conn = _conn(settings)
     try:
-        row = conn.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
-        return row["role"] if row else None
+        user = store.get_user(conn, name)
+        return user.role if user else None
     finally:
         conn.close()
 
@@ -95,19 +90,20 @@ def verify(settings: Settings, name: str, password: str) -> str | None:
     """Check a password; return the role on success, None otherwise (never says which part was wrong)."""
     conn = _conn(settings)
     try:
-        row = conn.execute("SELECT password_hash, role FROM users WHERE name = ?", (name,)).fetchone()
+        row = store.password_hash(conn, name)
         if row is None:
             try:
                 _hasher.verify(_dummy_hash(), password or "x")
             except VerificationError:
                 pass
             return None
+        stored, role = row
         try:
-            _hasher.verify(row["password_hash"], password or "")
+            _hasher.verify(stored, password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
-        if _hasher.check_needs_rehash(row["password_hash"]):
-            conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (_hasher.hash(password), name))
-        return row["role"]
+        if _hasher.check_needs_rehash(stored):
+            store.set_password_hash(conn, name, _hasher.hash(password))
+        return role
     finally:
         conn.close()
