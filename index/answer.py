@@ -73,6 +73,16 @@ CANDIDATE_PER_DOC = 5
 _AMOUNT_Q = re.compile(r"\b(how (much|many|fast|quickly|long|often|soon)|doses?|dosing|dosage|max(imum)?|min(imum)?|"
                        r"mg|mcg|mme|rate|factor|conver\w*|frequency|interval|duration|threshold|limit|ceiling|"
                        r"starting|start at|titrat\w*|increments?|per day|daily)\b", re.I)
+# "high-dose oxycodone", "low dose naltrexone": the dose describes the patient or the drug, the question is not
+# asking for an amount
+_DESCRIBED_DOSE = re.compile(r"\b(high|low|higher|lower|large|small)[- ]dos(e|es|ed|ing)\b", re.I)
+
+
+def asks_amount(query: str) -> bool:
+    """Whether the question wants an amount (how much, a dose, a maximum, how fast): then a unit stating one helps."""
+    return bool(_AMOUNT_Q.search(_DESCRIBED_DOSE.sub(" ", query)))
+
+
 _STEPS_Q = re.compile(r"\b(how (do|should|can|to|would)|what (to do|should)|steps?|approach|manag\w*|handle|"
                       r"switch|start\w*|initiat\w*|induc\w*|rotate|taper\w*|stop\w*|treat\w*|counsel\w*)\b", re.I)
 
@@ -178,7 +188,7 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
     meta = {c.chunk_id: (c.text, d.title, d.doc_id) for c, d in gen.reader.with_docs(ids)}
     words = list(dict.fromkeys(content_words(query)))
     definitional = is_definition_question(query)
-    amount_q = bool(_AMOUNT_Q.search(query))
+    amount_q = asks_amount(query)
     steps_q = bool(_STEPS_Q.search(query))
     pops = population_mask(query)
     expander = _expander(vocab)

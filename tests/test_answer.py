@@ -344,3 +344,11 @@ def test_a_patient_group_is_read_from_an_age_too():
     assert population_mask("a woman in her 80s") == older
     assert population_mask("a 4-year-old with otitis") == child
     assert population_mask("a 40-year-old man") == 0 and population_mask("in his 50s") == 0
+
+
+def test_a_dose_that_describes_the_patient_is_not_a_question_about_an_amount():
+    from index.answer import asks_amount
+
+    assert asks_amount("max acetaminophen dose in cirrhosis") and asks_amount("how fast can I taper oxycodone")
+    assert not asks_amount("rotate from high dose full agonist to buprenorphine")
+    assert not asks_amount("low-dose naltrexone for fibromyalgia")
