@@ -73,14 +73,16 @@ CANDIDATE_PER_DOC = 5
 _AMOUNT_Q = re.compile(r"\b(how (much|many|fast|quickly|long|often|soon)|doses?|dosing|dosage|max(imum)?|min(imum)?|"
                        r"mg|mcg|mme|rate|factor|conver\w*|frequency|interval|duration|threshold|limit|ceiling|"
                        r"starting|start at|titrat\w*|increments?|per day|daily)\b", re.I)
-# "high-dose oxycodone", "low dose naltrexone": the dose describes the patient or the drug, the question is not
-# asking for an amount
+# What describes the patient, not what is asked: "high-dose oxycodone", "low dose naltrexone", and a quantity the
+# physician states ("from 90 MME", "on 120 mg/day"). The question asks for an amount only in its own words.
 _DESCRIBED_DOSE = re.compile(r"\b(high|low|higher|lower|large|small)[- ]dos(e|es|ed|ing)\b", re.I)
+_STATED_AMOUNT = re.compile(r"\b\d[\d.,]*\s*(?:mg|mcg|µg|g|mme|med|ml|units?)\b"
+                            r"(?:\s*(?:/\s*(?:day|d|h|hr)|per day|daily|a day))?", re.I)
 
 
 def asks_amount(query: str) -> bool:
     """Whether the question wants an amount (how much, a dose, a maximum, how fast): then a unit stating one helps."""
-    return bool(_AMOUNT_Q.search(_DESCRIBED_DOSE.sub(" ", query)))
+    return bool(_AMOUNT_Q.search(_STATED_AMOUNT.sub(" ", _DESCRIBED_DOSE.sub(" ", query))))
 
 
 _STEPS_Q = re.compile(r"\b(how (do|should|can|to|would)|what (to do|should)|steps?|approach|manag\w*|handle|"

@@ -352,3 +352,6 @@ def test_a_dose_that_describes_the_patient_is_not_a_question_about_an_amount():
     assert asks_amount("max acetaminophen dose in cirrhosis") and asks_amount("how fast can I taper oxycodone")
     assert not asks_amount("rotate from high dose full agonist to buprenorphine")
     assert not asks_amount("low-dose naltrexone for fibromyalgia")
+    # a quantity the physician states is the patient's; the question's own words decide
+    assert not asks_amount("bup micro induction from 90 MME oxy")
+    assert asks_amount("how fast can I taper oxycodone 120 mg/day?")
