@@ -12,7 +12,7 @@ import threading
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Response, current_app, flash, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, g, jsonify, redirect, render_template, request,
                    send_file, session, url_for)
 
 from index.api import KnowledgeBaseAPI

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import statistics
 from pathlib import Path
 
 from ..errors import CorruptDocument, EncryptedDocument, IngestError
