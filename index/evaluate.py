@@ -44,15 +44,62 @@ def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return out
 
 
-def beir_set(directory: Path, split: str) -> EvalSet:
-    """A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv; only judged queries are run."""
+def safe_id(raw: str) -> str:
+    """A BEIR document id as an id the knowledge base accepts (ingest.metadata.ID_RE): every other character,
+    ':' included, is written as ':' and its UTF-8 bytes in hex ("a/b" -> "a:2fb"), so distinct ids stay distinct;
+    one that would start with an escape gets "x:g" in front; one that would pass 200 characters is cut and
+    given a hash of the whole."""
+    from ingest.metadata import ID_RE
+
+    if ID_RE.fullmatch(raw) and ":" not in raw:
+        return raw
+    out = "".join(ch if (ch.isascii() and ch.isalnum()) or (ch in "._-" and i) else
+                  "".join(f":{b:02x}" for b in ch.encode("utf-8")) for i, ch in enumerate(raw))
+    if out.startswith(":"):  # an id must start with a letter or digit; ":g" never comes from an escape
+        out = "x:g" + out
+    if len(out) > 200:
+        out = out[:183] + ":" + hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+    return out
+
+
+def _safe_corpus(source: Path, workdir: Path) -> Path:
+    """corpus.jsonl itself when every id is one the knowledge base accepts, else a copy with the ids escaped
+    (kept under workdir and rewritten only when the source changes)."""
+    with open(source, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    if all(safe_id(str(r["_id"])) == str(r["_id"]) for r in rows):
+        return source
+    st = source.stat()
+    key = hashlib.sha256(f"{source.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    dest = workdir / "beir-corpora" / f"{source.parent.name}-{key}" / "corpus.jsonl"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps({**r, "_id": safe_id(str(r["_id"]))}, ensure_ascii=False) + "\n")
+        tmp.replace(dest)
+    return dest
+
+
+def beir_set(directory: Path, split: str, workdir: Path | None = None) -> EvalSet:
+    """A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv; only judged queries are run.
+
+    Document ids the knowledge base would refuse (MedQuAD's hold '/') are escaped with safe_id in a copy of the
+    corpus under workdir (default: the folder's own parent is never written to) and in the judgements alike.
+    """
     qrels_path = directory / "qrels" / f"{split}.tsv"
     for p in (directory / "corpus.jsonl", directory / "queries.jsonl", qrels_path):
         if not p.exists():
             raise FileNotFoundError(f"{p} is missing: a BEIR folder holds corpus.jsonl, queries.jsonl, qrels/{split}.tsv")
     qrels = _read_qrels(qrels_path)
     queries = {q: t for q, t in _read_queries(directory / "queries.jsonl").items() if q in qrels}
-    return EvalSet([directory / "corpus.jsonl"], queries, qrels, f"{directory.name}-{split}")
+    corpus = directory / "corpus.jsonl"
+    if workdir is not None:
+        corpus = _safe_corpus(corpus, workdir)
+    if corpus != directory / "corpus.jsonl":
+        qrels = {q: {safe_id(d): n for d, n in judged.items()} for q, judged in qrels.items()}
+    return EvalSet([corpus], queries, qrels, f"{directory.name}-{split}")
 
 
 CORPUS_SPLITS = ("all", "dev", "held-back")

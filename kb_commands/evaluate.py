@@ -39,7 +39,8 @@ def eval_(ctx, beir_dir, split, mode, fusion, corpus_dir, answers, as_json):
     from index.evaluate import beir_set, run
 
     try:
-        es = beir_set(beir_dir, split or "test") if beir_dir else corpus_set(corpus_dir, split or "all")
+        es = (beir_set(beir_dir, split or "test", workdir=settings.eval_cache) if beir_dir
+              else corpus_set(corpus_dir, split or "all"))
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc), 2)
     home = cache_home(settings.eval_cache, es)

@@ -92,13 +92,14 @@ def test_kb_eval_on_tiny_beir_set(tmp_path):
     (d / "qrels").mkdir(parents=True)
     docs = [
         {"_id": "d1", "title": "Tapering", "text": "An opioid taper lowers the dose slowly over months."},
-        {"_id": "d2", "title": "Naloxone", "text": "Naloxone reverses an opioid overdose within minutes."},
-        {"_id": "d3", "title": "Kits", "text": "Naloxone kits are free at community pharmacies."},
+        # ids a curator could not use (MedQuAD's hold "/"): kb eval escapes them in a copy and in the judgements
+        {"_id": "qa/d2", "title": "Naloxone", "text": "Naloxone reverses an opioid overdose within minutes."},
+        {"_id": "kit:d3", "title": "Kits", "text": "Naloxone kits are free at community pharmacies."},
     ]
     (d / "corpus.jsonl").write_text("\n".join(json.dumps(x) for x in docs) + "\n")
     (d / "queries.jsonl").write_text('{"_id": "q1", "text": "naloxone reverses overdose"}\n'
                                      '{"_id": "q2", "text": "slowly months"}\n')
-    (d / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td2\t2\nq1\td3\t1\nq2\td1\t1\nq2\td3\t1\n")
+    (d / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\tqa/d2\t2\nq1\tkit:d3\t1\nq2\td1\t1\nq2\tkit:d3\t1\n")
     from click.testing import CliRunner
 
     from kb_cli import cli
@@ -117,5 +118,23 @@ def test_kb_eval_on_tiny_beir_set(tmp_path):
     assert m["recall@10"] == pytest.approx(0.75) and m["recall@100"] == pytest.approx(0.75)
     assert m["mrr@10"] == pytest.approx(1.0)
     assert set(m) >= {"ndcg@10", "recall@10", "recall@100", "mrr@10", "queries", "mean_latency_ms"}
+    assert (d / "corpus.jsonl").read_text().count("qa/d2") == 1  # the source folder is never rewritten
     again = kb_eval()
     assert json.loads(again.stdout)["ndcg@10"] == m["ndcg@10"]  # the cached KB is reused, same result
+
+
+def test_beir_ids_are_escaped_into_distinct_valid_document_ids(tmp_path):
+    from index.evaluate import beir_set, safe_id
+    from ingest.metadata import ID_RE
+
+    raw = ["MED-10", "1_CancerGov_QA/0000001_1-1", "a:b", "a:3ab", ".x", "é", "xé", "_a", "a b", "x" * 250]
+    safe = [safe_id(r) for r in raw]
+    assert safe[0] == "MED-10" and safe[1] == "1_CancerGov_QA:2f0000001_1-1"
+    assert all(ID_RE.fullmatch(x) for x in safe) and len(set(safe)) == len(raw)
+    d = tmp_path / "beir"
+    (d / "qrels").mkdir(parents=True)
+    (d / "corpus.jsonl").write_text('{"_id": "MED-10", "text": "a"}\n')
+    (d / "queries.jsonl").write_text('{"_id": "q1", "text": "a"}\n')
+    (d / "qrels" / "test.tsv").write_text("q1\tMED-10\t1\n")
+    plain = beir_set(d, "test", workdir=tmp_path / "cache")
+    assert plain.corpus == [d / "corpus.jsonl"] and not (tmp_path / "cache").exists()
