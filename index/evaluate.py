@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.metadata import ID_RE
+
 from .kb import KnowledgeBase
 
 METRICS = ("ndcg@10", "recall@5", "recall@10", "recall@100", "mrr@10")
@@ -49,8 +51,6 @@ def safe_id(raw: str) -> str:
     ':' included, is written as ':' and its UTF-8 bytes in hex ("a/b" -> "a:2fb"), so distinct ids stay distinct;
     one that would start with an escape gets "x:g" in front; one that would pass 200 characters is cut and
     given a hash of the whole."""
-    from ingest.metadata import ID_RE
-
     if ID_RE.fullmatch(raw) and ":" not in raw:
         return raw
     out = "".join(ch if (ch.isascii() and ch.isalnum()) or (ch in "._-" and i) else
@@ -65,19 +65,21 @@ def safe_id(raw: str) -> str:
 def _safe_corpus(source: Path, workdir: Path) -> Path:
     """corpus.jsonl itself when every id is one the knowledge base accepts, else a copy with the ids escaped
     (kept under workdir and rewritten only when the source changes)."""
-    with open(source, encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
-    if all(safe_id(str(r["_id"])) == str(r["_id"]) for r in rows):
-        return source
+    with open(source, encoding="utf-8") as fh:  # streamed: a corpus whose ids all pass is never held in memory
+        ids = (str(json.loads(line)["_id"]) for line in fh if line.strip())
+        if all(safe_id(i) == i for i in ids):
+            return source
     st = source.stat()
     key = hashlib.sha256(f"{source.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
     dest = workdir / "beir-corpora" / f"{source.parent.name}-{key}" / "corpus.jsonl"
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps({**r, "_id": safe_id(str(r["_id"]))}, ensure_ascii=False) + "\n")
+        with open(source, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as fh:
+            for line in src:
+                if line.strip():
+                    r = json.loads(line)
+                    fh.write(json.dumps({**r, "_id": safe_id(str(r["_id"]))}, ensure_ascii=False) + "\n")
         tmp.replace(dest)
     return dest
 
