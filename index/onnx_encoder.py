@@ -50,12 +50,37 @@ def onnx_dir(home: Path, fingerprint: str) -> Path:
     return Path(home) / MODELS_DIR / fingerprint
 
 
+_HASHED: dict[tuple, str] = {}  # (device, inode, size, mtime, ctime) -> sha256 of a file this process has read
+_SHARED: dict[tuple, object] = {}  # (sha256 of the graph, threads) or (tokenizer path, length) -> loaded object
+_SHARED_LOCK = threading.Lock()
+
+
 def _sha256(path: Path) -> str:
+    """A file's SHA-256, read once per process while the file is unchanged: each KB home links the same export,
+    and re-reading ~110 MB for every home opened (and again for its first query) was most of opening one."""
+    st = os.stat(path)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _HASHED.get(key)
+    if known is not None:
+        return known
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    _HASHED[key] = h.hexdigest()
+    return _HASHED[key]
+
+
+def _shared(key: tuple, load):
+    """One loaded session or tokenizer per identical input in this process (they are safe to share between
+    threads), so homes that link the same export do not each hold a copy."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+    if found is None:
+        found = load()
+        with _SHARED_LOCK:
+            found = _SHARED.setdefault(key, found)
+    return found
 
 
 def read_onnx_manifest(directory: Path, fingerprint: str, verify: bool = True) -> dict | None:
@@ -225,17 +250,21 @@ class OnnxEncoder:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    import onnxruntime as ort
-
-                    opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = max(1, self.threads)
-                    opts.inter_op_num_threads = 1
-                    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                    opts.log_severity_level = 3
-                    self._session = ort.InferenceSession(str(self.directory / VARIANTS[self.variant]), opts,
-                                                         providers=["CPUExecutionProvider"])
-                    self._input_names = {i.name for i in self._session.get_inputs()}
+                    graph = self.directory / VARIANTS[self.variant]
+                    session = _shared((_sha256(graph), max(1, self.threads)), lambda: self._load_session(graph))
+                    self._input_names = {i.name for i in session.get_inputs()}
+                    self._session = session
         return self._session
+
+    def _load_session(self, graph: Path):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, self.threads)
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        return ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
 
     @property
     def tokenizer(self):
@@ -243,7 +272,8 @@ class OnnxEncoder:
         if self._tokenizer is None:
             with self._lock:
                 if self._tokenizer is None:
-                    self._tokenizer = load_tokenizer(self.path, self.max_seq_length)
+                    self._tokenizer = _shared((str(self.path), self.max_seq_length),
+                                              lambda: load_tokenizer(self.path, self.max_seq_length))
         return self._tokenizer
 
     @property
@@ -252,7 +282,7 @@ class OnnxEncoder:
         if self._counter is None:
             with self._lock:
                 if self._counter is None:
-                    self._counter = load_tokenizer(self.path)
+                    self._counter = _shared((str(self.path), None), lambda: load_tokenizer(self.path))
         return self._counter
 
     def count_tokens(self, text: str) -> int:
