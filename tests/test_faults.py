@@ -73,7 +73,7 @@ def _big_generation_kb(home: Path, tmp_path: Path):
     src = tmp_path / "long-src"
     src.mkdir()
     sections = []
-    for i in range(40):
+    for i in range(12):  # about 2x between the two sizes (checked below); every section more is ~0.2 s of embedding
         body = " ".join(f"Paragraph {i} sentence {j} about opioid tapering step {i * 7 + j}, naloxone, buprenorphine "
                         f"induction and monitoring visit {j}." for j in range(12))
         sections.append(f"## Section {i}\n\n{body}\n")
