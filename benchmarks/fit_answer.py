@@ -11,9 +11,16 @@ Asks every dev question of corpus/eval/answers.jsonl and out_of_scope.jsonl thro
 - ANSWER_MIN: 0.05 below the lowest best-unit score of a dev answerable question;
 - CONFIDENCE: a logistic regression of "the first unit answers" (answer@1) on the best unit score.
 
+With --part units it fits the unit-scoring WEIGHTS instead, listwise: for each dev question, a softmax over its
+candidate answer units (score = features . weights / temperature, the cosine's weight fixed at 1 so the weights read
+as "worth this much cosine"), maximising the probability of the units that match a gold fact, with an L2 penalty
+on the other weights. The penalty and temperature are chosen by repeated 5-fold cross-validation of answer@1 over
+questions (a pointwise fit learns "is this unit a hit" across questions; listwise learns "which unit of this
+question's candidates is the answer", which is the decision the Answer box makes).
+
 Held-back rows are never read. scikit-learn is an evaluation tool here, not a product dependency (`eval` extra).
 
-    python benchmarks/fit_answer.py --part scope --home /tmp/fitkb [--corpus corpus] [--json]
+    python benchmarks/fit_answer.py --part scope|units --home /tmp/fitkb [--corpus corpus] [--json]
 
 The KB under --home is built from the corpus on the first run and reused while the corpus is unchanged. Rerun
 after changing unit segmentation or the unit-scoring WEIGHTS: best_score and the unit cosines move with them.
@@ -61,6 +68,117 @@ def collect(home: Path, corpus: Path) -> list[dict]:
         res = kb.search(r["text"])
         rows.append({"id": r["_id"], "expected": r["expected"], "signals": res.signals, "at1": False})
     return rows
+
+
+def collect_units(home: Path, corpus: Path) -> list[dict]:
+    """Per dev answerable question: the candidate units' feature rows and which of them match a gold fact."""
+    os.environ["KB_HOME"] = str(home)
+    import numpy as np
+
+    import index.answer as answer
+    from index.answer_eval import _rows, matches
+
+    tables = []
+    real = answer.unit_table
+
+    def capture(*args, **kwargs):  # the product's own table, as the search builds it
+        table = real(*args, **kwargs)
+        tables.append(table)
+        return table
+
+    answer.unit_table = capture
+    from index.kb import KnowledgeBase
+    from kb_settings import Settings
+
+    kb = KnowledgeBase(Settings.from_env(home=home))
+    if kb.ingest_paths([corpus], screen=False).failed:
+        raise SystemExit("the corpus failed to ingest")
+    questions = {json.loads(ln)["_id"]: json.loads(ln)["text"]
+                 for ln in (corpus / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()}
+    out = []
+    for r in _rows(corpus / "eval" / "answers.jsonl", SPLIT):
+        tables.clear()
+        kb.search(questions[r["_id"]])
+        t = tables[-1]
+        facts = [f["text"] for f in r["facts"]]
+        keep = np.asarray(t.candidate, dtype=bool)
+        x = np.asarray(t.features, dtype="float64")[keep]
+        y = np.array([any(matches(text, f) for f in facts) for text, k in zip(t.texts, keep) if k], dtype=bool)
+        out.append({"id": r["_id"], "x": x, "y": y})
+    answer.unit_table = real
+    return out
+
+
+def _answer_at(weights, questions: list[dict]) -> tuple[float, float]:
+    """answer@1 and answer@3 of a weight vector over unit tables (ties broken as index/answer.py does)."""
+    import numpy as np
+
+    h1 = h3 = 0
+    for q in questions:
+        if not len(q["y"]):
+            continue
+        order = np.argsort(-(q["x"] @ weights), kind="stable")
+        h1 += bool(q["y"][order[0]])
+        h3 += bool(q["y"][order[:3]].any())
+    return h1 / len(questions), h3 / len(questions)
+
+
+def fit_listwise(questions: list[dict], penalty: float, temperature: float) -> "np.ndarray":
+    """Weights (cosine fixed at 1) maximising the softmax probability of each question's gold units."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    from index.answer import FEATURES, WEIGHTS
+
+    usable = [q for q in questions if q["y"].any()]
+
+    def loss(w):
+        full = np.concatenate([[1.0], w])
+        total, grad = 0.0, np.zeros(len(full))
+        for q in usable:
+            s = q["x"] @ full / temperature
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            gold = p[q["y"]].sum()
+            total -= np.log(gold)
+            grad -= ((p[q["y"]][:, None] * q["x"][q["y"]]).sum(0) / gold - (p[:, None] * q["x"]).sum(0)) / temperature
+        n = len(usable)
+        return total / n + penalty * float(w @ w), grad[1:] / n + 2 * penalty * w
+
+    start = np.array([WEIGHTS[f] for f in FEATURES[1:]], dtype="float64")
+    return np.concatenate([[1.0], minimize(loss, start, jac=True, method="L-BFGS-B").x])
+
+
+def fit_units(questions: list[dict], penalties=(0.01, 0.03, 0.1, 0.3), temperatures=(0.05, 0.1, 0.3),
+              repeats: int = 5) -> dict:
+    """Choose the penalty and temperature by repeated 5-fold cross-validation over questions, then fit on all."""
+    import numpy as np
+    from sklearn.model_selection import KFold
+
+    from index.answer import FEATURES, WEIGHTS
+
+    grid = []
+    for penalty in penalties:
+        for temperature in temperatures:
+            hits = np.zeros(2)
+            for seed in range(repeats):
+                for train, test in KFold(5, shuffle=True, random_state=seed).split(questions):
+                    w = fit_listwise([questions[i] for i in train], penalty, temperature)
+                    hits += np.array(_answer_at(w, [questions[i] for i in test])) * len(test)
+            at1, at3 = hits / (repeats * len(questions))
+            grid.append({"penalty": penalty, "temperature": temperature, "cv_answer@1": round(at1, 4),
+                         "cv_answer@3": round(at3, 4)})
+    best = max(grid, key=lambda g: (g["cv_answer@1"], g["cv_answer@3"], g["penalty"]))
+    w = fit_listwise(questions, best["penalty"], best["temperature"])
+    weights = {f: round(float(v), 2) for f, v in zip(FEATURES, w)}
+    rounded = np.array([weights[f] for f in FEATURES])
+    current = np.array([WEIGHTS[f] for f in FEATURES])
+    at1, at3 = _answer_at(rounded, questions)
+    c1, c3 = _answer_at(current, questions)
+    return {"WEIGHTS": weights, "chosen": best, "grid": grid,
+            "dev": {"answer@1": round(at1, 4), "answer@3": round(at3, 4)},
+            "dev_current_weights": {"answer@1": round(c1, 4), "answer@3": round(c3, 4)},
+            "questions": len(questions)}
 
 
 def _threshold(p, answerable, max_flagged: float) -> float:
@@ -133,7 +251,8 @@ def fit_scope(rows: list[dict], max_flagged: float, c: float = 1.0) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("scope",), default="scope", help="what to refit (scope decision)")
+    ap.add_argument("--part", choices=("scope", "units"), default="scope",
+                    help="what to refit: the scope decision, or the unit-scoring WEIGHTS")
     ap.add_argument("--home", type=Path, required=True, help="KB home to build or reuse for the corpus")
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus", help="the corpus with eval/ answer sets")
     ap.add_argument("--max-flagged", type=float, default=0.02,
@@ -141,6 +260,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength of the scope fit")
     ap.add_argument("--json", action="store_true", help="print JSON instead of Python constants")
     args = ap.parse_args(argv)
+    if args.part == "units":
+        out = fit_units(collect_units(args.home.expanduser().resolve(), args.corpus.resolve()))
+        if args.json:
+            print(json.dumps(out, indent=2))
+            return 0
+        print("# fitted listwise on the dev split by benchmarks/fit_answer.py --part units; paste into index/answer.py")
+        print("WEIGHTS = {")
+        for k, v in out["WEIGHTS"].items():
+            print(f'    "{k}": {v},')
+        print("}")
+        print(f"# chosen by 5 x 5-fold cross-validation: {json.dumps(out['chosen'])}")
+        print(f"# dev with these weights: {json.dumps(out['dev'])}; with the current ones: "
+              f"{json.dumps(out['dev_current_weights'])}")
+        return 0
     rows = collect(args.home.expanduser().resolve(), args.corpus.resolve())
     out = fit_scope(rows, args.max_flagged, args.c)
     if args.json:
