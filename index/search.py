@@ -1,6 +1,8 @@
 """Retrieval over one generation: keyword (FTS5/BM25), dense (FAISS) and their fusion, with filters inside."""
 from __future__ import annotations
 
+import heapq
+
 import re
 from dataclasses import dataclass
 
@@ -97,8 +99,12 @@ class Retriever:
         scores, ids = self.gen.vectors.search(qvec, n, allowed)
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
 
-    def fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[int, float]]) -> list[Candidate]:
-        """Convex mix of min-max normalised scores (or, for comparison, RRF); a passage missing from a leg scores 0."""
+    def fuse(self, dense: list[tuple[int, float]], keyword: list[tuple[int, float]],
+             limit: int | None = None) -> list[Candidate]:
+        """Convex mix of min-max normalised scores (or, for comparison, RRF); a passage missing from a leg scores 0.
+
+        With `limit`, only the first `limit` candidates are made (same order): a search reads at most n of them.
+        """
         if self.fusion == "rrf":  # kept for comparison (kb eval --fusion rrf)
             nd = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(dense)}
             nk = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(keyword)}
@@ -107,9 +113,12 @@ class Retriever:
             nd, nk = minmax(dense), minmax(keyword)
             wd, wk = self.alpha, 1 - self.alpha
         raw_d, raw_k = dict(dense), dict(keyword)
-        cands = [Candidate(cid, wd * nd.get(cid, 0.0) + wk * nk.get(cid, 0.0), dense=raw_d.get(cid),
-                           keyword=raw_k.get(cid)) for cid in set(nd) | set(nk)]
-        return sorted(cands, key=lambda c: (-c.score, c.chunk_id))
+        fused = {cid: wd * v for cid, v in nd.items()}
+        for cid, v in nk.items():
+            fused[cid] = fused.get(cid, 0.0) + wk * v
+        key = lambda cid: (-fused[cid], cid)  # noqa: E731
+        order = sorted(fused, key=key) if limit is None else heapq.nsmallest(limit, fused, key=key)
+        return [Candidate(cid, fused[cid], dense=raw_d.get(cid), keyword=raw_k.get(cid)) for cid in order]
 
     def feedback_query(self, qvec: np.ndarray, top: list[int]) -> np.ndarray:
         """Rocchio: the query vector pulled towards the top passages (weights 1/rank), re-normalised."""
@@ -144,10 +153,11 @@ class Retriever:
         clock.mark("dense")
         keyword = self.keyword(query, self.depth, filters)
         clock.mark("keyword")
-        first = self.fuse(dense, keyword)
-        if self.fusion == "convex-prf" and self.prf_passages:
+        prf = self.fusion == "convex-prf" and self.prf_passages
+        first = self.fuse(dense, keyword, limit=self.prf_passages if prf else n)
+        if prf:
             q2 = self.feedback_query(qvec, [c.chunk_id for c in first[:self.prf_passages]])
-            first = self.fuse(self.dense(q2, self.depth, allowed), keyword)
+            first = self.fuse(self.dense(q2, self.depth, allowed), keyword, limit=n)
         clock.mark("fuse_and_feedback")
         return first[:n]
 

@@ -1,7 +1,13 @@
 """Result and record types shared by the CLI and the web app, so both print the same JSON."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _plain(obj) -> dict:
+    """A flat dataclass as a dict (lists copied one level): asdict's deep copy costs more than the search."""
+    return {f.name: (list(v) if isinstance(v := getattr(obj, f.name), list) else
+                     dict(v) if isinstance(v, dict) else v) for f in fields(obj)}
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class Hit:
     highlights: list[list[int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return _plain(self)
 
 
 @dataclass
@@ -88,7 +94,7 @@ class SearchResult:
             "confidence": self.confidence,
             "corrected_query": self.corrected_query,
             "corrections": self.corrections,
-            "answer": [asdict(a) for a in self.answer],
+            "answer": [_plain(a) for a in self.answer],
             "hits": [h.to_dict() for h in self.hits],
         }
 

@@ -23,6 +23,7 @@ class Vocabulary:
     groups: list[list[str]]
     _shorthand: list[tuple[str, re.Pattern, str]] | None = field(default=None, init=False, repr=False, compare=False)
     _by_word: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _normed: list[list[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Vocabulary":
@@ -41,9 +42,10 @@ class Vocabulary:
     def expansions(self, query: str) -> list[str]:
         """Terms to add for a query: the other members of every group one of whose terms it contains."""
         q = f" {_norm(query)} "
+        if self._normed is None:  # normalised once: every search asks
+            self._normed = [[_norm(t) for t in group] for group in self.groups]
         out: list[str] = []
-        for group in self.groups:
-            normed = [_norm(t) for t in group]
+        for group, normed in zip(self.groups, self._normed):
             if any(n and f" {n} " in q for n in normed):
                 out.extend(t for t, n in zip(group, normed) if n and f" {n} " not in q)
         return list(dict.fromkeys(out))
