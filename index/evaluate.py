@@ -105,7 +105,7 @@ def beir_set(directory: Path, split: str, workdir: Path | None = None) -> EvalSe
 
 
 CORPUS_SPLITS = ("all", "dev", "held-back")
-HELD_BACK_FROM = 52  # corpus/eval/README.md: q001-q051 develop, q052 onwards are held back from tuning
+HELD_BACK = range(52, 78)  # corpus/eval/README.md: q052-q077 are held back from tuning; q001-q051 and q078 on develop
 
 
 def corpus_set(corpus_dir: Path, split: str = "all") -> EvalSet:
@@ -115,7 +115,7 @@ def corpus_set(corpus_dir: Path, split: str = "all") -> EvalSet:
     qrels = _read_qrels(corpus_dir / "eval" / "qrels.tsv")
     queries = {q: t for q, t in _read_queries(corpus_dir / "eval" / "questions.jsonl").items() if q in qrels}
     if split != "all":
-        held = {q for q in queries if int(q.lstrip("q")) >= HELD_BACK_FROM}
+        held = {q for q in queries if int(q.lstrip("q")) in HELD_BACK}
         queries = {q: t for q, t in queries.items() if (q in held) == (split == "held-back")}
     return EvalSet([corpus_dir], queries, {q: qrels[q] for q in queries}, f"corpus-{split}")
 

@@ -18,7 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 EVAL = CORPUS / "eval"
-HELD_BACK_FROM = 52  # corpus/eval/README.md: q001-q051 are development, q052 onwards are held back
 OFF_TOPIC_KINDS = {"nonsense", "non-medical"}
 UNANSWERED_KIND = "in-scope-unanswered"
 MARKUP = re.compile(r"[|*#>]")
@@ -90,10 +89,31 @@ def test_answer_entries_have_the_documented_fields(answers):
             assert isinstance(fact["text"], str) and fact["text"].strip()
 
 
+def _readme_split(label: str) -> set[int]:
+    """Question numbers the README's Splits section gives to one split (its bold line, e.g. q001–q051 and q078–q122)."""
+    readme = (EVAL / "README.md").read_text(encoding="utf-8")
+    line = re.search(rf"^- \*\*{label}: (.+?)\*\*", readme, re.M | re.I)
+    assert line, f"corpus/eval/README.md has no '{label}' split line"
+    spans = re.findall(r"q(\d{3})[–-]q(\d{3})", line.group(1))
+    assert spans, line.group(0)
+    return {n for lo, hi in spans for n in range(int(lo), int(hi) + 1)}
+
+
 def test_answer_split_follows_the_question_split(answers):
+    dev, held = _readme_split("Development"), _readme_split("HELD-BACK")
+    assert not dev & held
     for row in answers:
-        expected = "held-back" if int(row["_id"].lstrip("q")) >= HELD_BACK_FROM else "dev"
-        assert row["split"] == expected, row["_id"]
+        n = int(row["_id"].lstrip("q"))
+        assert n in dev | held, f"{row['_id']} is in no split of corpus/eval/README.md"
+        assert row["split"] == ("held-back" if n in held else "dev"), row["_id"]
+
+
+def test_retrieval_eval_uses_the_same_split(answers):
+    """`kb eval --split` (index.evaluate.corpus_set) holds back exactly the questions answers.jsonl holds back."""
+    from index.evaluate import corpus_set
+
+    for split in ("dev", "held-back"):
+        assert set(corpus_set(CORPUS, split).queries) == {row["_id"] for row in answers if row["split"] == split}, split
 
 
 def test_facts_are_short_plain_spans(answers):
