@@ -292,6 +292,25 @@ def test_every_word_of_a_plain_paragraph_survives(tmp_path, kind, text):
     assert TOKENS.findall(doc.text) == TOKENS.findall(text)
 
 
+def test_a_number_ending_a_wrapped_line_is_text_but_a_detached_page_number_is_not(tmp_path):
+    """Found by the property above: a paragraph whose last wrapped line was "0" lost it as a "page number"."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", "", 11)
+    for page in (1, 2):
+        pdf.add_page()
+        pdf.multi_cell(0, 6, f"Step {'one' if page == 1 else 'two'}: reduce the dose by ten percent, check sleep, "
+                             f"mood and function, and review at visit number\n0\nthen continue to step {page + 1}.")
+        pdf.set_y(-20)
+        pdf.cell(0, 10, str(page + 6), align="C")  # a footer number that is not the page's own
+    path = tmp_path / "numbers.pdf"
+    pdf.output(str(path))
+    text = read_path(path)[0].text
+    assert re.findall(r"visit number\s+0\b", text) and len(re.findall(r"visit number\s+0\b", text)) == 2, text
+    assert not re.search(r"\b[78]\b", text), text
+
+
 # -- parsing is linear (#16 item 9) ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["txt", "md", "html"])

@@ -68,10 +68,28 @@ def _page_lines(page) -> list[tuple[str, float]]:
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d+(\s*(of|/)\s*\d+)?$", re.I)
 
 
+def _page_number(lines: list, i: int) -> bool:
+    """Whether line i reads as a page number, not as the last word of a wrapped paragraph ("... dose of\n0").
+
+    With positions (pdfplumber), a bare number counts when it stands apart from its neighbours by more than a
+    line's height, as a footer or header does; pypdf's fallback lines carry no positions, so there any bare number
+    counts, as before.
+    """
+    if not _PAGE_NUMBER.match(lines[i][0]):
+        return False
+    if len(lines[i]) < 6:
+        return True
+    top, bottom = lines[i][4], lines[i][5]
+    height = max(bottom - top, 1.0)
+    gaps = [top - lines[i - 1][5]] if i > 0 else []
+    gaps += [lines[i + 1][4] - bottom] if i + 1 < len(lines) else []
+    return not gaps or min(gaps) > height
+
+
 def _drop_running_lines(per_page: list) -> list:
     """Remove running headers, footers and page numbers: lines at a page's edge that repeat across pages."""
     if len(per_page) < 2:
-        return [(n, [line for line in lines if not _PAGE_NUMBER.match(line[0])]) for n, lines in per_page]
+        return [(n, [line for i, line in enumerate(lines) if not _page_number(lines, i)]) for n, lines in per_page]
     norm = lambda t: re.sub(r"\d+", "#", t.lower())  # noqa: E731
     counts: dict[str, int] = {}
     for _, lines in per_page:
@@ -84,7 +102,8 @@ def _drop_running_lines(per_page: list) -> list:
         keep = []
         for i, line in enumerate(lines):
             at_edge = i < 2 or i >= len(lines) - 2
-            if _PAGE_NUMBER.match(line[0]) or (at_edge and norm(line[0]) in running):
+            numeric = bool(_PAGE_NUMBER.match(line[0]))  # a bare number is judged by _page_number alone
+            if _page_number(lines, i) or (not numeric and at_edge and norm(line[0]) in running):
                 continue
             keep.append(line)
         out.append((n, keep))
