@@ -101,7 +101,7 @@ def collect_units(home: Path, corpus: Path) -> list[dict]:
         kb.search(questions[r["_id"]])
         t = tables[-1]
         facts = [f["text"] for f in r["facts"]]
-        keep = np.asarray(t.candidate, dtype=bool)
+        keep = answer.eligible(t)  # the units the Answer box may quote
         x = np.asarray(t.features, dtype="float64")[keep]
         y = np.array([any(matches(text, f) for f in facts) for text, k in zip(t.texts, keep) if k], dtype=bool)
         out.append({"id": r["_id"], "x": x, "y": y})
@@ -210,6 +210,30 @@ def cross_validate(x, inside, answerable, strata, max_flagged: float, c: float, 
     return {"answerable_flagged": round(flagged_ans / n_ans, 4), "out_of_scope_recall": round(flagged_oos / n_oos, 4)}
 
 
+# Every query-level signal AnswerDecision.signals records that could enter the scope decision; --compare
+# cross-validates each subset of them, which is how SCOPE's signals were chosen (the smallest best subset).
+CANDIDATE_SIGNALS = ("dense_top", "best_cosine", "coverage", "foreign", "top_specific")
+
+
+def compare_subsets(rows: list[dict], max_flagged: float, c: float = 1.0, repeats: int = 4) -> list[dict]:
+    """Cross-validated flagged-answerable and out-of-scope recall for every subset of CANDIDATE_SIGNALS, best first."""
+    import itertools
+
+    import numpy as np
+
+    inside = np.array([r["expected"] != "out_of_scope" for r in rows])
+    answerable = np.array([r["expected"] == "answered" for r in rows])
+    strata = np.array([("answered", "out_of_scope", "no_direct_answer").index(r["expected"]) for r in rows])
+    out = []
+    for k in range(1, len(CANDIDATE_SIGNALS) + 1):
+        for subset in itertools.combinations(CANDIDATE_SIGNALS, k):
+            x = np.array([[r["signals"][s] for s in subset] for r in rows], dtype="float64")
+            cv = cross_validate(x, inside, answerable, strata, max_flagged, c, repeats)
+            out.append({"signals": list(subset), **cv,
+                        "errors": round(cv["answerable_flagged"] + 1 - cv["out_of_scope_recall"], 4)})
+    return sorted(out, key=lambda r: (r["errors"], len(r["signals"])))
+
+
 def fit_scope(rows: list[dict], max_flagged: float, c: float = 1.0) -> dict:
     """SCOPE weights, SCOPE_MIN, ANSWER_MIN and CONFIDENCE from the dev rows."""
     import numpy as np
@@ -258,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-flagged", type=float, default=0.02,
                     help="largest share of dev answerable questions the scope threshold may flag")
     ap.add_argument("--c", type=float, default=1.0, help="inverse L2 regularisation strength of the scope fit")
+    ap.add_argument("--compare", action="store_true",
+                    help="scope: also cross-validate every subset of the candidate signals (how SCOPE's were chosen)")
     ap.add_argument("--json", action="store_true", help="print JSON instead of Python constants")
     args = ap.parse_args(argv)
     if args.part == "units":
@@ -276,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = collect(args.home.expanduser().resolve(), args.corpus.resolve())
     out = fit_scope(rows, args.max_flagged, args.c)
+    if args.compare:
+        out["subsets"] = compare_subsets(rows, args.max_flagged, args.c)
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
@@ -289,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CONFIDENCE = {json.dumps(out['CONFIDENCE'])}")
     print(f"# dev with these constants: {json.dumps(out['dev'])}")
     print(f"# dev, 10 x 5-fold cross-validated (fit and threshold on 4/5): {json.dumps(out['dev_cross_validated'])}")
+    for row in out.get("subsets", [])[:8]:
+        print(f"# subset {json.dumps(row)}")
     return 0
 
 
