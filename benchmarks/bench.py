@@ -15,7 +15,7 @@ Everything is measured in one run, on the same machine state:
   - vectors: the real embedding of the base chunk (the corpus chunks are embedded once by the packaged model)
     plus Gaussian noise (sigma --noise per dimension, default 0.025: cosine to the base about 0.89), re-normalised.
     So N = 100k costs no 100k-chunk embedding run; index type follows KB_HNSW_THRESHOLD like a real build.
-  Then, per timed query (the 77 questions of corpus/eval/questions.jsonl, cycled to --queries, after a warm-up):
+  Then, per timed query (the questions of corpus/eval/questions.jsonl (122), cycled to --queries, after a warm-up):
   - floor = encode_query (the model alone) + VectorIndex.search(qvec, 100) (FAISS alone) + a plain FTS5
     `SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT 100` with an OR of the query terms;
   - in-process: KnowledgeBase.search(q, k=10) (hybrid, default settings), plus a per-stage breakdown;
