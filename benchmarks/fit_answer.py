@@ -273,6 +273,14 @@ def fit_scope(rows: list[dict], max_flagged: float, c: float = 1.0) -> dict:
             "dev": figures, "dev_cross_validated": cross_validate(x, inside, answerable, strata, max_flagged, c)}
 
 
+def _print_table(name: str, table: dict) -> None:
+    """A dict of constants as the Python literal to paste into index/answer.py."""
+    print(f"{name} = {{")
+    for k, v in table.items():
+        print(f'    "{k}": {v},')
+    print("}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", choices=("scope", "units"), default="scope",
@@ -292,10 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(out, indent=2))
             return 0
         print("# fitted listwise on the dev split by benchmarks/fit_answer.py --part units; paste into index/answer.py")
-        print("WEIGHTS = {")
-        for k, v in out["WEIGHTS"].items():
-            print(f'    "{k}": {v},')
-        print("}")
+        _print_table("WEIGHTS", out["WEIGHTS"])
         print(f"# chosen by 5 x 5-fold cross-validation: {json.dumps(out['chosen'])}")
         print(f"# dev with these weights: {json.dumps(out['dev'])}; with the current ones: "
               f"{json.dumps(out['dev_current_weights'])}")
@@ -308,10 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out, indent=2))
         return 0
     print("# fitted on the dev split by benchmarks/fit_answer.py --part scope; paste into index/answer.py")
-    print("SCOPE = {")
-    for k, v in out["SCOPE"].items():
-        print(f'    "{k}": {v},')
-    print("}")
+    _print_table("SCOPE", out["SCOPE"])
     print(f"SCOPE_MIN = {out['SCOPE_MIN']}")
     print(f"ANSWER_MIN = {out['ANSWER_MIN']}")
     print(f"CONFIDENCE = {json.dumps(out['CONFIDENCE'])}")
