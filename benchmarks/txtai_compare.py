@@ -127,8 +127,8 @@ class StageClock:
         return {s: [round(self.first[s], 1), round(self.last[s], 1)] for s in self.first}
 
 
-def run_ours(es, workdir: Path, build_threads: int, query_threads: int, k: int, warmup: int) -> Side:
-    """Build our KB from scratch in workdir and run the queries through the physicians' search."""
+def build_ours(es, workdir: Path, build_threads: int, query_threads: int):
+    """Build our KB from scratch in workdir, as `kb eval --beir` ingests; returns (kb, seconds, stage clock)."""
     import sentence_transformers  # noqa: F401 - imported before the clock, as the txtai side imports torch first
 
     from index.kb import KnowledgeBase
@@ -144,40 +144,96 @@ def run_ours(es, workdir: Path, build_threads: int, query_threads: int, k: int, 
         raise RuntimeError("the corpus failed to ingest")
     kb = KnowledgeBase(replace(settings, torch_threads=query_threads or Settings.torch_threads))
     kb.warm_up()
-    queries = list(es.queries.items())
-    for _, text in queries[:warmup]:
-        kb.search(text, k=k, mode="hybrid", fusion="convex-prf", per_doc=1, answer=False)
-    latencies, ranked = [], {}
-    for qid, text in queries:
-        t = time.perf_counter()
-        result = kb.search(text, k=k, mode="hybrid", fusion="convex-prf", per_doc=1, answer=False)
-        latencies.append(time.perf_counter() - t)
-        ranked[qid] = [h.doc_id for h in result.hits]
+    return kb, build_s, clock
+
+
+def search_ours(kb, text: str, k: int) -> tuple[float, list[str]]:
+    """One query through the physicians' search, called as `kb eval` calls it: (seconds, document ids)."""
+    t0 = time.perf_counter()
+    result = kb.search(text, k=k, mode="hybrid", fusion="convex-prf", per_doc=1, answer=False)
+    return time.perf_counter() - t0, [h.doc_id for h in result.hits]
+
+
+class TxtaiWorker:
+    """benchmarks/txtai_side.py run by the txtai venv's python: it builds on start, then answers one query at a
+    time (its latency is measured inside its own process, so the pipe is not counted)."""
+
+    def __init__(self, es, workdir: Path, python: str, model: Path, build_threads: int, query_threads: int,
+                 k: int, maxlength: str):
+        job = {"corpus": str(es.corpus[0]), "model": str(model), "build_threads": build_threads,
+               "query_threads": query_threads, "k": k, "maxlength": maxlength}
+        job_path = workdir / "txtai-job.json"
+        job_path.write_text(json.dumps(job))
+        env = {key: v for key, v in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        env["HF_HUB_OFFLINE"] = "1"  # the model is a local folder; nothing may be downloaded
+        env["TOKENIZERS_PARALLELISM"] = "false"
+        self._stderr = open(workdir / "txtai-stderr.log", "w+", encoding="utf-8")
+        self.proc = subprocess.Popen([python, str(Path(__file__).with_name("txtai_side.py")), str(job_path)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True,
+                                     env=env, cwd=workdir)
+        self.info = self._read()  # the build, timed inside the worker
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self._stderr.seek(0)
+            raise RuntimeError(f"the txtai side failed ({self.proc.returncode}): {self._stderr.read()[-2000:]}")
+        return json.loads(line)
+
+    def search(self, text: str) -> tuple[float, list[str]]:
+        """One query: (seconds, document ids)."""
+        self.proc.stdin.write(json.dumps({"text": text}) + "\n")
+        self.proc.stdin.flush()
+        out = self._read()
+        return out["latency_s"], out["ids"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self._stderr.close()
+
+
+def compare(es, workdir: Path, python: str, build_threads: int = 2, query_threads: int = 0, k: int = 10,
+            warmup: int = 10, maxlength: str = "model", log=None) -> tuple[Side, Side]:
+    """Build ours, then txtai's (one after the other, never at once), then run every query through both,
+    alternating which goes first, so a change in the machine's load falls on both alike."""
+    from index.embedder import resolve_model_path
+
+    load_before = os.getloadavg()[0]
+    kb, our_build_s, clock = build_ours(es, workdir / "ours", build_threads, query_threads)
+    our_load = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    if log:
+        log(f"ours built in {our_build_s:.1f} s, stages {clock.stages()}; now txtai")
+    worker = TxtaiWorker(es, workdir, python, resolve_model_path(""), build_threads, query_threads, k, maxlength)
+    try:
+        if log:
+            log(f"txtai built in {worker.info['build_s']:.1f} s; now the queries")
+        queries = list(es.queries.items())
+        for _, text in queries[:warmup]:
+            search_ours(kb, text, k)
+            worker.search(text)
+        lat = {"ours": [], "txtai": []}
+        ranked: dict[str, dict[str, list[str]]] = {"ours": {}, "txtai": {}}
+        for i, (qid, text) in enumerate(queries):
+            for name in (("ours", "txtai") if i % 2 == 0 else ("txtai", "ours")):
+                seconds, ids = search_ours(kb, text, k) if name == "ours" else worker.search(text)
+                lat[name].append(seconds)
+                ranked[name][qid] = ids
+    finally:
+        worker.close()
     stats = kb.stats()
-    indexed = f"{stats.get('documents', '?')} documents, {stats.get('chunks', '?')} chunks"
-    return Side("Practice Partner", build_s, latencies, score_ndcg10(es.qrels, ranked), indexed,
+    ours = Side("Practice Partner", our_build_s, lat["ours"], score_ndcg10(es.qrels, ranked["ours"]),
+                f"{stats.get('documents', '?')} documents, {stats.get('chunks', '?')} chunks",
                 {"build": build_threads, "query": kb.ctx.settings.torch_threads},
-                {"stages_s": clock.stages(), "query_encoder": getattr(kb.query_encoder, "backend", "?")})
-
-
-def run_txtai(es, workdir: Path, python: str, model: Path, build_threads: int, query_threads: int, k: int,
-              warmup: int, maxlength: str) -> Side:
-    """Run benchmarks/txtai_side.py with the txtai venv's python and read its figures."""
-    job = {"corpus": str(es.corpus[0]), "model": str(model), "build_threads": build_threads,
-           "query_threads": query_threads, "k": k, "warmup": warmup, "queries": es.queries, "maxlength": maxlength}
-    job_path = workdir / "txtai-job.json"
-    job_path.write_text(json.dumps(job))
-    env = {key: v for key, v in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env["HF_HUB_OFFLINE"] = "1"  # the model is a local folder; nothing may be downloaded
-    env["TOKENIZERS_PARALLELISM"] = "false"
-    proc = subprocess.run([python, str(Path(__file__).with_name("txtai_side.py")), str(job_path)],
-                          capture_output=True, text=True, env=env, cwd=workdir)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the txtai side failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout)
-    return Side(f"txtai {out['versions'].get('txtai', '?')}", out["build_s"], out["latencies_s"],
-                score_ndcg10(es.qrels, out["ranked"]), f"{out['documents']} documents", out["threads"],
-                {"config": out["config"], "versions": out["versions"]})
+                {"stages_s": clock.stages(), "query_encoder": getattr(kb.query_encoder, "backend", "?"),
+                 "build_load_average": our_load})
+    info = worker.info
+    theirs = Side(f"txtai {info['versions'].get('txtai', '?')}", info["build_s"], lat["txtai"],
+                  score_ndcg10(es.qrels, ranked["txtai"]), f"{info['documents']} documents", info["threads"],
+                  {"config": info["config"], "versions": info["versions"],
+                   "build_load_average": [round(x, 2) for x in info["load_average"]]})
+    return ours, theirs
 
 
 def our_versions() -> dict[str, str]:
@@ -222,7 +278,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run both products in one go and print (and optionally write) the table."""
     args = parse_args(argv)
-    from index.embedder import resolve_model_path
     from index.evaluate import beir_set
 
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -230,11 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="txtai-compare-", dir=args.workdir) as tmp:
         work = Path(tmp)
         es = beir_set(args.data, args.split, workdir=work)
-        ours = run_ours(es, work / "ours", args.build_threads, args.query_threads, args.k, args.warmup)
-        print(f"ours: build {ours.build_s:.1f} s, p50 {ours.p50_ms:.1f} ms, p95 {ours.p95_ms:.1f} ms, nDCG@10 "
-              f"{ours.ndcg10:.4f}, {ours.indexed}, stages {ours.extra['stages_s']}; now txtai", file=sys.stderr)
-        theirs = run_txtai(es, work, args.txtai_python, resolve_model_path(""), args.build_threads,
-                           args.query_threads, args.k, args.warmup, args.txtai_maxlength)
+        ours, theirs = compare(es, work, args.txtai_python, args.build_threads, args.query_threads, args.k,
+                               args.warmup, args.txtai_maxlength, log=lambda m: print(m, file=sys.stderr, flush=True))
     load_end = os.getloadavg()
     result = {"set": es.name, "queries": len(es.queries), "k": args.k, "warmup": args.warmup,
               "started": started, "ended": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
@@ -248,8 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                         "p95_ms": round(theirs.p95_ms, 2), "ndcg@10": theirs.ndcg10, "indexed": theirs.indexed,
                         "threads": theirs.threads, **theirs.extra}}
     header = (f"{es.name}: {len(es.queries)} queries, k={args.k}, {started} → {result['ended']}, load average "
-                f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end; threads: builds {args.build_threads}, "
-                f"queries ours {ours.threads['query']} / txtai {theirs.threads['query']}")
+              f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end; threads: builds {args.build_threads}, "
+              f"queries ours {ours.threads['query']} / txtai {theirs.threads['query']} (interleaved)")
     result["table"] = markdown_table(ours, theirs)
     text = json.dumps(result, indent=2) if args.json else f"{header}\n\n{result['table']}\n"
     print(text)

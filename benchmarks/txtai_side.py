@@ -1,9 +1,10 @@
 """txtai's half of benchmarks/txtai_compare.py, run by the txtai venv's python (never by the product's).
 
 It imports only txtai, the standard library and numpy (torch only to set its thread count), so it runs in the
-separate environment README.md describes. Input: a JSON job file (corpus path, queries, model path, thread
-counts, k, warm-up count). Output, on stdout: one JSON object with the build time, each query's latency and the
-ranked document ids per query; scoring is left to the caller, so both products are scored by the same code.
+separate environment README.md describes. Input: a JSON job file (corpus path, model path, thread counts, k).
+It builds the index, writes one JSON line (build time, configuration, versions), then answers queries read from
+stdin one JSON line at a time with their latency and ranked document ids, so the caller can interleave them with
+its own; scoring is left to the caller, so both products are scored by the same code.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def versions() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build txtai's hybrid index over the corpus, then run every query one at a time."""
+    """Build txtai's hybrid index over the corpus, say so on stdout, then answer queries one line at a time."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("job", help="JSON job file written by benchmarks/txtai_compare.py")
     args = parser.parse_args(argv)
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     docs = read_documents(job["corpus"])
     default_threads = torch.get_num_threads()  # what txtai runs with when nobody sets it
     torch.set_num_threads(int(job["build_threads"]))
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     # maxlength=True: truncate at the model's own max_seq_length (sentence_bert_config.json), as
     # sentence-transformers does; txtai's default is the tokenizer's limit (512 for MiniLM)
@@ -61,25 +63,30 @@ def main(argv: list[str] | None = None) -> int:
     embeddings = Embeddings(path=job["model"], content=True, hybrid=True, **options)
     embeddings.index((doc_id, text, None) for doc_id, text in docs)
     build_s = time.perf_counter() - t0
-
     torch.set_num_threads(int(job.get("query_threads") or default_threads))
+    config = {key: v for key, v in embeddings.config.items()
+              if key in ("path", "method", "scoring", "dense", "hybrid", "backend", "content", "maxlength")}
+    _say({"build_s": build_s, "documents": len(docs), "load_average": [load_start, os.getloadavg()[0]],
+          "threads": {"build": int(job["build_threads"]), "query": torch.get_num_threads()},
+          "config": config, "versions": versions()})
+
+    # the protocol: one JSON line {"text": ...} in, one {"latency_s", "ids"} out; the search alone is timed
     k = int(job["k"])
-    queries: dict[str, str] = job["queries"]
-    for text in list(queries.values())[: int(job["warmup"])]:
-        embeddings.search(text, k)
-    latencies, ranked = [], {}
-    for qid, text in queries.items():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        text = json.loads(line)["text"]
         t0 = time.perf_counter()
         hits = embeddings.search(text, k)
-        latencies.append(time.perf_counter() - t0)
-        ranked[qid] = [str(h["id"]) for h in hits]
-    json.dump({"build_s": build_s, "documents": len(docs), "latencies_s": latencies, "ranked": ranked,
-               "threads": {"build": int(job["build_threads"]), "query": torch.get_num_threads()},
-               "config": {k2: v for k2, v in embeddings.config.items() if k2 in ("path", "method", "scoring",
-                                                                                  "dense", "hybrid", "backend",
-                                                                                  "content", "maxlength")},
-               "versions": versions(), "pid": os.getpid()}, sys.stdout)
+        latency = time.perf_counter() - t0
+        _say({"latency_s": latency, "ids": [str(h["id"]) for h in hits]})
     return 0
+
+
+def _say(obj: dict) -> None:
+    """One JSON line to the caller, flushed at once."""
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":
