@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.evaluate import beir_set
 
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    versions = our_versions()  # the commit as the run starts, not as it ends
     load_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="txtai-compare-", dir=args.workdir) as tmp:
         work = Path(tmp)
@@ -295,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
               "txtai_maxlength": args.txtai_maxlength, "ratios": ratios(ours, theirs),
               "ours": {"build_s": round(ours.build_s, 2), "p50_ms": round(ours.p50_ms, 2),
                        "p95_ms": round(ours.p95_ms, 2), "ndcg@10": ours.ndcg10, "indexed": ours.indexed,
-                       "threads": ours.threads, **ours.extra, "versions": our_versions()},
+                       "threads": ours.threads, **ours.extra, "versions": versions},
               "txtai": {"build_s": round(theirs.build_s, 2), "p50_ms": round(theirs.p50_ms, 2),
                         "p95_ms": round(theirs.p95_ms, 2), "ndcg@10": theirs.ndcg10, "indexed": theirs.indexed,
                         "threads": theirs.threads, **theirs.extra}}
