@@ -186,11 +186,13 @@ class Base:
         self.vectors = gen.vectors.reconstruct(list(range(len(self.chunks)))).astype("float32")
         self.pool = [s for c in self.chunks for s in c["sentences"]]
 
-    def synthesize(self, n: int, noise: float, seed: int = 13) -> tuple[list[dict], np.ndarray]:
+    def _bases(self, n: int, seed: int) -> tuple[random.Random, list[int]]:
         rng = random.Random(seed)
-        nrng = np.random.default_rng(seed)
-        bases = [rng.randrange(len(self.chunks)) for _ in range(n)]
-        docs = []
+        return rng, [rng.randrange(len(self.chunks)) for _ in range(n)]
+
+    def iter_docs(self, n: int, seed: int = 13):
+        """The synthetic documents one at a time (the same ones on every call: the draws are seeded)."""
+        rng, bases = self._bases(n, seed)
         for d0 in range(0, n, CHUNKS_PER_DOC):
             first = self.chunks[bases[d0]]
             meta = first["doc"]
@@ -212,12 +214,33 @@ class Base:
                 pos += len(text)
             full = "\n\n".join(parts)
             sections = [[c["start"], c["end"], c["heading_path"], None] for c in chunks]
-            docs.append({"doc_id": doc_id, "title": f"{meta['title']} (variant {d0 // CHUNKS_PER_DOC})",
-                         "doc_type": meta["doc_type"], "source": meta["source"], "published": meta["published"],
-                         "reviewed": meta["reviewed"], "tags": meta["tags"], "filename": f"{doc_id}.md",
-                         "basis": meta["basis"], "text": full, "sections": json.dumps(sections),
-                         "content_hash": f"synthetic-{seed}-{doc_id}", "chunks": chunks})
-        return docs, noisy_rows(self.vectors, np.asarray(bases), noise, nrng)
+            yield {"doc_id": doc_id, "title": f"{meta['title']} (variant {d0 // CHUNKS_PER_DOC})",
+                   "doc_type": meta["doc_type"], "source": meta["source"], "published": meta["published"],
+                   "reviewed": meta["reviewed"], "tags": meta["tags"], "filename": f"{doc_id}.md",
+                   "basis": meta["basis"], "text": full, "sections": json.dumps(sections),
+                   "content_hash": f"synthetic-{seed}-{doc_id}", "chunks": chunks}
+
+    def synthetic_vectors(self, n: int, noise: float, seed: int = 13) -> np.ndarray:
+        """Chunk i's vector: its base chunk's real embedding plus noise, re-normalised."""
+        _, bases = self._bases(n, seed)
+        return noisy_rows(self.vectors, np.asarray(bases), noise, np.random.default_rng(seed))
+
+    def synthesize(self, n: int, noise: float, seed: int = 13) -> tuple[list[dict], np.ndarray]:
+        return list(self.iter_docs(n, seed)), self.synthetic_vectors(n, noise, seed)
+
+
+class SyntheticDocs:
+    """The synthetic documents as a sequence that is made again on every pass instead of held in memory (a
+    million chunks as dicts would take gigabytes); generation.build only iterates its docs and takes their count."""
+
+    def __init__(self, base: Base, n: int, seed: int = 13):
+        self.base, self.n, self.seed = base, n, seed
+
+    def __len__(self) -> int:
+        return -(-self.n // CHUNKS_PER_DOC)
+
+    def __iter__(self):
+        return self.base.iter_docs(self.n, self.seed)
 
 
 NOISE_BLOCK = 65536  # rows of noisy vectors made at a time
@@ -315,14 +338,15 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
         home.mkdir(parents=True)
         peak_ok = reset_peak_rss()
         t0 = time.perf_counter()
-        docs, vecs = base.synthesize(n, noise)
-        phases["synthesize_docs_and_vectors"] = time.perf_counter() - t0
+        docs = SyntheticDocs(base, n)
+        vecs = base.synthetic_vectors(n, noise)
+        phases["synthesize_vectors"] = time.perf_counter() - t0
         t = time.perf_counter()
         units, unit_vecs = synthetic_units(docs, vecs, noise)
-        phases["synthetic_units"] = time.perf_counter() - t
+        phases["synthetic_docs_and_units"] = time.perf_counter() - t
         t = time.perf_counter()
         terms = count_terms(d["text"] for d in docs)
-        phases["term_counts"] = time.perf_counter() - t
+        phases["synthetic_docs_and_term_counts"] = time.perf_counter() - t
         inp = gens.BuildInput(docs=docs, vectors=vecs, model=base.manifest["model"],
                               chunking=base.manifest["chunking"], catalog_version=1, hnsw_threshold=hnsw_threshold,
                               units=units, unit_vectors=unit_vecs, terms=terms)
