@@ -70,6 +70,22 @@ def test_synthetic_docs_are_made_again_identically_on_every_pass(bench, base):
     assert sum(len(d["chunks"]) for d in lazy) == 203 == len(vecs)
 
 
+def test_synthetic_units_lie_inside_their_chunks_and_match_the_segmenter_in_number(bench, base):
+    import json
+
+    from index.units import segment
+
+    docs = bench.SyntheticDocs(base, 400)
+    vecs = base.synthetic_vectors(400, 0.025)
+    rows, uvecs = bench.synthetic_units(docs, vecs, 0.025)
+    texts = [c["text"] for d in docs for c in d["chunks"]]
+    assert len(rows) == len(uvecs) and uvecs.dtype == np.float32
+    assert all(0 <= r[1] < r[2] <= len(texts[r[0]]) and texts[r[0]][r[1]:r[2]].strip() for r in rows)
+    exact = sum(len(segment(d["text"], d["title"], json.loads(d["sections"]), c["start"], c["end"]))
+                for d in docs for c in d["chunks"])
+    assert 0.7 * exact <= len(rows) <= 1.5 * exact
+
+
 def test_synthetic_build_at_2000_chunks_is_hnsw_reusable_and_recall_is_against_stored_vectors(bench, base, tmp_path):
     from index.generation import Generation, GEN_DIR
 
