@@ -15,6 +15,11 @@ Everything is measured in one run, on the same machine state:
   - vectors: the real embedding of the base chunk (the corpus chunks are embedded once by the packaged model)
     plus Gaussian noise (sigma --noise per dimension, default 0.025: cosine to the base about 0.89), re-normalised.
     So N = 100k costs no 100k-chunk embedding run; index type follows KB_HNSW_THRESHOLD like a real build.
+  - answer units: the product's segmenter, run once per distinct sentence (the sentences recur across chunks) and
+    on whole chunks where a line's structure decides (table rows); see synthetic_units.
+  - built for a million chunks: documents are made again on each pass instead of held in memory, vectors in
+    blocks; each build phase is timed and the build's peak RSS reported; --reuse --home DIR keeps a size's
+    generation built earlier from the same inputs.
   Then, per timed query (the questions of corpus/eval/questions.jsonl (122), cycled to --queries, after a warm-up):
   - floor = encode_query (the model alone) + VectorIndex.search(qvec, 100) (FAISS alone) + a plain FTS5
     `SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT 100` with an OR of the query terms;
@@ -26,7 +31,9 @@ Everything is measured in one run, on the same machine state:
 * Recall: HNSW recall@10 against exact search (IndexFlatIP) on real embeddings of real text: the corpus chunks plus,
   when ../shared/data/nfcorpus beside the checkout (or $PP_NFCORPUS) exists, the NFCorpus documents embedded with the packaged model
   (cached under KB_EVAL_CACHE/bench); queries: the corpus questions plus the NFCorpus test queries. Also reported
-  on the largest synthetic size (informative only: synthetic vectors).
+  at every size whose index is HNSW: the served index against exact search over the very vectors it stores,
+  with the same real queries encoded by the query encoder (efSearch 128 as served, and 256, 512 for the cost of
+  more); the 1M targets (issue #15: HTTP p50, worker RSS, recall@10) are named fields.
 
 `--json` prints every figure; the floor, the ratios and the targets are named fields.
 """
@@ -907,6 +914,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-recall", action="store_true", help="no recall measurement")
     ap.add_argument("--load-seconds", type=float, default=20.0,
                     help="per size: seconds of 20-user load on 2 workers (throughput, memory); 0 skips")
+    ap.add_argument("--load-max-chunks", type=int, default=0,
+                    help="run the 2-worker load phase only for sizes up to this many chunks (0: every size)")
     ap.add_argument("--users", type=int, default=20, help="concurrent users of the load phase")
     ap.add_argument("--reuse", action="store_true",
                     help="with --home: keep a size's generation built by an earlier run from the same inputs")
@@ -943,7 +952,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             home = scratch / f"size-{n}"
             result["sizes"].append(bench_size(base, home, n, questions, n_queries, args.noise, args.skip_http,
-                                              settings.hnsw_threshold, args.load_seconds, args.users,
+                                              settings.hnsw_threshold,
+                                              args.load_seconds if not args.load_max_chunks
+                                              or n <= args.load_max_chunks else 0.0, args.users,
                                               reuse=args.reuse and bool(args.home), skip_recall=args.skip_recall))
             if not args.home:
                 shutil.rmtree(home, ignore_errors=True)
