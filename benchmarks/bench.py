@@ -269,7 +269,43 @@ _PAD = "Filler sentence here."
 _ITEM_START = __import__("re").compile(r"^\s*(?:[-*•▪◦]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")  # index.units' list marker
 
 
-def synthetic_units(docs, vecs: np.ndarray, noise: float) -> tuple[list[tuple], np.ndarray]:
+class NoisyRows:
+    """base[owners] plus noise, re-normalised, made block by block whenever rows are read instead of held: the
+    unit vectors of a million chunks (several units each) would be ~10 GB of float32. Each block of NOISE_BLOCK
+    rows has its own seeded generator, so any read of a row gives the same numbers. Read by slices only, as
+    generation.build does when it writes units.npy."""
+
+    dtype = np.dtype("float32")
+
+    def __init__(self, base: np.ndarray, owners: np.ndarray, sigma: float, seed: int):
+        self.base, self.owners, self.sigma, self.seed = base, owners, sigma, seed
+        self.shape = (len(owners), base.shape[1])
+        self.size = self.shape[0] * self.shape[1]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _block(self, b: int) -> np.ndarray:
+        rows = self.owners[b * NOISE_BLOCK:(b + 1) * NOISE_BLOCK]
+        return noisy_rows(self.base, rows, self.sigma, np.random.default_rng([self.seed, b]))
+
+    def __getitem__(self, key) -> np.ndarray:
+        if not isinstance(key, slice):
+            raise TypeError("NoisyRows is read by slices of rows")
+        start, stop, step = key.indices(self.shape[0])
+        if step != 1:
+            raise TypeError("NoisyRows is read by contiguous slices")
+        if stop <= start:
+            return np.zeros((0, self.shape[1]), dtype="float32")
+        parts = [self._block(b) for b in range(start // NOISE_BLOCK, (stop - 1) // NOISE_BLOCK + 1)]
+        first = (start // NOISE_BLOCK) * NOISE_BLOCK
+        return np.concatenate(parts)[start - first:stop - first]
+
+    def materialize(self) -> np.ndarray:
+        return self[0:self.shape[0]]
+
+
+def synthetic_units(docs, vecs: np.ndarray, noise: float) -> tuple[list[tuple], "NoisyRows"]:
     """Answer units cut by the product's own rules; each unit's vector is its chunk's plus noise (speed only).
 
     A synthetic chunk is a few corpus sentences joined by spaces, and the same sentences recur in thousands of
@@ -279,7 +315,6 @@ def synthetic_units(docs, vecs: np.ndarray, noise: float) -> tuple[list[tuple], 
     million); this differs from it only where the segmenter would group two adjacent sentences."""
     from index.units import Unit, is_glossary_title, section_kind, segment, unit_row
 
-    rng = np.random.default_rng(7)
     rows, owners = [], []
     seg_cache: dict[tuple, list] = {}
     ctx_cache: dict[tuple, tuple] = {}
@@ -326,7 +361,7 @@ def synthetic_units(docs, vecs: np.ndarray, noise: float) -> tuple[list[tuple], 
                              int(u.imperative), u.context) + tail)
                 owners.append(cid)
             cid += 1
-    return rows, noisy_rows(vecs, np.asarray(owners, dtype="int64"), 2 * noise, rng)
+    return rows, NoisyRows(vecs, np.asarray(owners, dtype="int32"), 2 * noise, seed=7)
 
 
 def reset_peak_rss() -> bool:

@@ -38,6 +38,17 @@ def base(bench, built_kb_home, tmp_path):
     return bench.Base(KnowledgeBase(Settings.from_env(home=home)))
 
 
+def test_noisy_rows_read_by_slices_across_blocks(bench, monkeypatch):
+    monkeypatch.setattr(bench, "NOISE_BLOCK", 100)
+    basis = np.random.default_rng(0).normal(size=(30, 384)).astype("float32")
+    lazy = bench.NoisyRows(basis, np.random.default_rng(1).integers(0, 30, 1234), 0.05, seed=7)
+    whole = lazy.materialize()
+    assert len(lazy) == 1234 and lazy.shape == (1234, 384) and lazy.size == 1234 * 384
+    for a, b in ((0, 1234), (99, 101), (250, 250), (1200, 5000), (0, 1)):
+        assert np.array_equal(lazy[a:b], whole[a:b])
+    assert np.array_equal(bench.NoisyRows(basis, lazy.owners, 0.05, seed=7)[300:700], whole[300:700])
+
+
 def test_noisy_rows_in_blocks_equal_one_whole_draw(bench, monkeypatch):
     rng = np.random.default_rng(0)
     basis = rng.normal(size=(40, 384)).astype("float32")
@@ -80,6 +91,12 @@ def test_synthetic_units_lie_inside_their_chunks_and_match_the_segmenter_in_numb
     rows, uvecs = bench.synthetic_units(docs, vecs, 0.025)
     texts = [c["text"] for d in docs for c in d["chunks"]]
     assert len(rows) == len(uvecs) and uvecs.dtype == np.float32
+    whole = uvecs.materialize()
+    assert whole.shape == (len(rows), 384) and np.allclose(np.linalg.norm(whole, axis=1), 1.0, atol=1e-5)
+    # any slice reads the same rows as the whole, across block edges
+    assert np.array_equal(uvecs[5:len(rows) - 3], whole[5:len(rows) - 3])
+    owners = np.asarray([r[0] for r in rows])
+    assert ((whole * vecs[owners]).sum(1) > 0.5).all()  # each unit's vector lies near its chunk's
     assert all(0 <= r[1] < r[2] <= len(texts[r[0]]) and texts[r[0]][r[1]:r[2]].strip() for r in rows)
     exact = sum(len(segment(d["text"], d["title"], json.loads(d["sections"]), c["start"], c["end"]))
                 for d in docs for c in d["chunks"])
