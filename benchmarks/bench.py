@@ -411,6 +411,21 @@ def stored_vectors(vectors, n: int, block: int = 8192) -> np.ndarray:
     return out
 
 
+def memory_short(db_path: Path) -> str | None:
+    """Why starting a worker could exhaust this shared machine's memory, or None: a worker verifies chunks.db
+    and holds it in memory (file bytes, a staging copy and the served copy exist at once while it loads)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            avail = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        return None
+    need = 3 * db_path.stat().st_size + (1 << 30)
+    if avail < need:
+        return (f"a worker would need about {need / 2**30:.1f} GiB while loading chunks.db "
+                f"({db_path.stat().st_size / 2**30:.1f} GiB) and {avail / 2**30:.1f} GiB are available")
+    return None
+
+
 def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold: int, reuse: bool = False) -> dict:
     """Build (or, with reuse, keep) the N-chunk generation; times each phase and the build's peak memory."""
     from index import generation as gens
@@ -433,6 +448,7 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
         t = time.perf_counter()
         units, unit_vecs = synthetic_units(docs, vecs, noise)
         phases["synthetic_docs_and_units"] = time.perf_counter() - t
+        log(f"{n} chunks: vectors {phases['synthesize_vectors']:.0f} s, units {phases['synthetic_docs_and_units']:.0f} s")
         t = time.perf_counter()
         terms = count_terms(d["text"] for d in docs)
         phases["synthetic_docs_and_term_counts"] = time.perf_counter() - t
@@ -443,6 +459,8 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
 
         def progress(stage: str, done: int, total: int) -> None:
             now = time.perf_counter()
+            if stage not in marks:
+                log(f"{n} chunks: build stage {stage} reached after {now - t1:.0f} s")
             marks.setdefault(stage, [now, now])[1] = now
             if stage == "keyword" and done == 1:
                 log(f"{n} chunks: keyword contributions of {total} frequent terms")
@@ -530,6 +548,11 @@ def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: 
     out["load_s"] = round(time.perf_counter() - t0, 3)
     server = None
     conn = None
+    short = memory_short(home / "generations" / out["generation"] / "chunks.db")
+    if short and not skip_http:
+        log(f"{n} chunks: no `kb serve`: {short}")
+        out["http_skipped"] = short
+        skip_http = True
     if not skip_http:
         log(f"{n} chunks: starting kb serve")
         t0 = time.perf_counter()
