@@ -23,25 +23,27 @@ from .vocabulary import Vocabulary, _norm
 # How a unit's score is made: a weighted sum of named features, read as "worth this much cosine" (the cosine's
 # weight is 1). Fitted listwise on the development split only by `benchmarks/fit_answer.py --part units`: for each
 # of the 96 dev questions a softmax over the units the Answer box may quote (`eligible`), maximising the probability
-# of those matching a gold fact of answers.jsonl (index/answer_eval.matches), L2 penalty 0.1 and temperature 0.3
-# chosen by 5 x 5-fold cross-validation over questions (cross-validated answer@1 of the ranking 0.72, 0.76 fitted on
-# all of it; the previous pointwise and hand-set weights, fitted on the first 51 dev questions, gave 0.69 on the 96).
-# Held-back questions were never used. Small weights mean the fit found little in a feature, not that it is off.
+# of those matching a gold fact of answers.jsonl (index/answer_eval.matches), L2 penalty 0.01 and temperature 0.3
+# chosen by 5 x 5-fold cross-validation over questions. Cross-validated answer@1 / @3 of the ranking: 0.75 / 0.92
+# (0.72 / 0.88 before the "placed" vector; 0.69 with the earlier hand-set weights). Held-back questions were never
+# used. Small weights mean the fit found little in a feature, not that it is off; "population" and "document" come
+# out slightly negative because "placed", "rank" and "passage" already carry what they measured.
 WEIGHTS = {
     "cosine": 1.0,          # sentence vector . query vector (the model is trained on question-answer pairs)
-    "overlap": 0.55,        # share of the question's content words (rarer words weigh more) in the unit
-    "advice": 0.06,         # sits in a Recommendations / plan / how-to section (items there carry it already)
+    "placed": 2.31,         # the same, for the unit read under its heading path (what it is about, where unsaid)
+    "overlap": 0.68,        # share of the question's content words (rarer words weigh more) in the unit
+    "advice": 0.16,         # sits in a Recommendations / plan / how-to section (items there carry it already)
     "case": 0.0,            # sits in a case presentation, background or the presenter's question: never quoted
-    "amount": 0.31,         # states an amount and the question asks how much / how fast / max
-    "steps": 0.14,          # an instruction, and the question asks how to / what to do
-    "definition": -0.24,    # a glossary definition, when the question does not ask what a term means
-    "population": 0.03,     # names the patient group the question names (cirrhosis, CKD, pregnancy, older adult)
-    "other_group": 0.13,    # names a patient group the question does not
-    "rank": 0.69,           # the passage's place among the answer candidates (1 for the first, 0 for the last)
-    "passage": 0.35,        # the whole passage's vector . query vector (how on-topic its surroundings are)
-    "length": 0.31,         # words in the unit, up to 30, over 30: an answer states specifics
-    "document": 0.23,       # the document's place among the candidates' documents (1 first, 0 last)
-    "focus": 0.6,           # overlap with the question's words that few of the candidate units share
+    "amount": 0.41,         # states an amount and the question asks how much / how fast / max
+    "steps": 0.07,          # an instruction, and the question asks how to / what to do
+    "definition": -0.63,    # a glossary definition, when the question does not ask what a term means
+    "population": -0.18,    # names the patient group the question names (cirrhosis, CKD, pregnancy, older adult)
+    "other_group": 0.18,    # names a patient group the question does not
+    "rank": 1.04,           # the passage's place among the answer candidates (1 for the first, 0 for the last)
+    "passage": 0.66,        # the whole passage's vector . query vector (how on-topic its surroundings are)
+    "length": 0.51,         # words in the unit, up to 30, over 30: an answer states specifics
+    "document": -0.24,      # the document's place among the candidates' documents (1 first, 0 last)
+    "focus": 0.7,           # overlap with the question's words that few of the candidate units share
 }
 # Is the question in scope? A logistic regression (scikit-learn, C=1, balanced classes) over quantities that mean
 # the same on every query (unlike min-max fused scores), fitted on the dev split by `benchmarks/fit_answer.py
@@ -60,12 +62,12 @@ SCOPE = {
 SCOPE_SIGNALS = tuple(k for k in SCOPE if k != "bias")  # each is a key of AnswerDecision.signals
 SCOPE_MIN = 0.617           # dev: 3 of 96 answerable flagged, 51 of 52 out of scope caught; 10 x 5-fold
                             # cross-validated on dev: 0.037 flagged, 0.96 caught
-ANSWER_MIN = 1.96           # best unit score below this is no direct answer (dev: 0.05 under every answerable one)
-ANSWER_MARGIN = 0.70        # further units (up to 3) are shown when within this much of the best one (dev: 0.5 ->
-                            # 0.7 lifts answer@3 0.84 -> 0.86 for 2.8 units shown on average instead of 2.5)
+ANSWER_MIN = 3.57           # best unit score below this is no direct answer (dev: 0.05 under every answerable one)
+ANSWER_MARGIN = 1.10        # further units (up to 3) are shown when within this much of the best one (dev: 0.7 ->
+                            # 1.1 lifts answer@3 0.91 -> 0.93 for 2.8 units shown on average instead of 2.4)
 # confidence = P(the first unit answers | best unit score) x P(in scope); the first factor is a logistic
 # regression of "answer@1 hit" on the best score over the dev questions (a calibration, not a threshold).
-CONFIDENCE = {"slope": 1.7, "intercept": -3.47}
+CONFIDENCE = {"slope": 1.02, "intercept": -3.54}
 
 CANDIDATE_PASSAGES = 12     # answer candidates, chosen from the fused ranking independently of k
 CANDIDATE_PER_DOC = 5
@@ -218,7 +220,7 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
                for one, many in zip(singles, multis)]
         matched = sum(wt for wt, h in zip(weights, hit) if h)
         is_def = role == "definition" or glossary[cid]
-        feats.append((0.0, matched / wsum, advice, in_case, float(amount and amount_q),
+        feats.append((0.0, 0.0, matched / wsum, advice, in_case, float(amount and amount_q),
                       float(imperative and steps_q), float(is_def and not definitional),
                       float(bool(pops & upops)), float(bool(upops & ~pops)),
                       1 - rank_of[cid] / ncand if cid in rank_of else 0.0, passage[cid],
@@ -239,9 +241,12 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
     else:
         focus = np.zeros(n, dtype="float32")
     uid = np.fromiter((r[0] for r in keep), dtype="int64", count=len(keep))
-    cos = (np.asarray(gen.unit_vectors[uid], dtype="float32") @ q) / gen.unit_scale
+    stored = np.asarray(gen.unit_vectors[uid], dtype="float32") / gen.unit_scale
+    dim = q.shape[0]
+    cos = stored[:, :dim] @ q
     f = np.asarray(feats, dtype="float32")
     f[:, 0] = cos
+    f[:, FEATURES.index("placed")] = stored[:, dim:2 * dim] @ q if "placed" in gen.unit_layout else cos
     f[:, FEATURES.index("focus")] = focus
     cand = np.fromiter((r[1] in rank_of for r in keep), dtype=bool, count=len(keep))
     top = set(candidates[:3])

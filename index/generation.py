@@ -240,7 +240,7 @@ class BuildInput:
     catalog_version: int
     hnsw_threshold: int
     units: list[tuple] = field(default_factory=list)   # index.units.unit_row() tuples, in chunk-id order
-    unit_vectors: np.ndarray | None = None              # float32, one row per unit
+    unit_vectors: np.ndarray | None = None              # float32, one row per unit: its own vector[, its placed one]
     terms: dict[str, int] = field(default_factory=dict)  # the generation's term dictionary: word -> count
 
 
@@ -318,7 +318,8 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
         "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
     }
     if inp.unit_vectors is not None:
-        files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units))
+        files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units),
+                                                  int(inp.model.get("dimension") or inp.vectors.shape[1]))
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "generation": name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -340,8 +341,12 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     return name
 
 
-def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int) -> dict:
-    """Unit vectors as int8 (a quarter of float32; cosine error ~0.003), scaled so the largest component is 127."""
+def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int, dimension: int) -> dict:
+    """Unit vectors as int8 (a quarter of float32; cosine error ~0.003), scaled so the largest component is 127.
+
+    A row holds one vector per entry of its "layout": "text" (the unit alone) and, when present, "placed" (the
+    unit under its heading path; see index/units.placed_text).
+    """
     if vectors.shape[0] != n_units:
         raise KBError(f"internal error: {n_units} answer units but {vectors.shape[0]} unit vectors")
     # in blocks of rows: a million-chunk KB has millions of units, and whole-array temporaries would need several
@@ -356,8 +361,12 @@ def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int) -> dict:
             fh.write(np.clip(np.rint(vectors[s:s + _UNIT_BLOCK] * scale), -127, 127).astype("int8").tobytes())
         fh.flush()
         os.fsync(fh.fileno())
+    width = int(vectors.shape[1]) if len(vectors.shape) == 2 else dimension
+    layout = ["text", "placed"] if width == 2 * dimension else ["text"]
+    if width != dimension * len(layout):
+        raise KBError(f"internal error: unit vectors of width {width} for a {dimension}-dimension model")
     return {"sha256": file_sha256(path), "bytes": path.stat().st_size, "dtype": "int8", "scale": scale,
-            "rows": int(vectors.shape[0])}
+            "rows": int(vectors.shape[0]), "layout": layout}
 
 
 def read_manifest(gen_dir: Path) -> dict:
@@ -411,6 +420,8 @@ class Generation:
         self._local = threading.local()
         self.unit_vectors = unit_vectors  # int8, memory-mapped; None for a generation built before answer units
         self.unit_scale = float(manifest["files"].get(UNIT_VECTORS, {}).get("scale", 1.0))
+        # which vectors a row of units.npy holds, side by side; ["text"] for a generation built before placed ones
+        self.unit_layout = list(manifest["files"].get(UNIT_VECTORS, {}).get("layout", ["text"]))
         self.cache: dict = {}  # per-generation derived data (term dictionary, speller), built on first use
         self.reader = GenerationReader(lambda: self.db)  # typed queries; the only reader of chunks.db
         self._stamps = self._stat()

@@ -73,19 +73,25 @@ class Publisher:
         return out
 
     def answer_units(self, catalog: Catalog, docs: list[dict], progress: Progress | None):
-        """Answer units of every chunk (in chunk-id order) and their vectors, through the embedding cache."""
-        from .units import embed_text, segment, unit_row
+        """Answer units of every chunk (in chunk-id order) and their vectors, through the embedding cache.
 
-        rows, inputs = [], []
+        Each unit has two vectors side by side: its own text (as the Answer box quotes it) and the same text under
+        its heading path (which says what the unit is about when the sentence does not name it).
+        """
+        from .units import embed_text, placed_text, segment, unit_row
+
+        rows, own, placed = [], [], []
         chunk_id = 0
         for d in docs:
             sections = json.loads(d["sections"]) if isinstance(d["sections"], str) else d["sections"]
             for c in d["chunks"]:
                 for u in segment(d["text"], d["title"], sections, c["start"], c["end"]):
                     rows.append(unit_row(chunk_id, c["text"], u))
-                    inputs.append(embed_text(c["text"][u.start:u.end], u.context))
+                    own.append(embed_text(c["text"][u.start:u.end], u.context))
+                    placed.append(placed_text(c["text"][u.start:u.end], u.context, u.path))
                 chunk_id += 1
         emb = self.ctx.embedder
+        inputs = own + placed
         keys = [_key(t) for t in inputs]
         cached = catalog.cached_vectors(emb.fingerprint, list(dict.fromkeys(keys)))
         missing = list(dict.fromkeys(k for k in keys if k not in cached))
@@ -98,8 +104,11 @@ class Publisher:
             if progress:
                 progress("answer units", min(i + 512, len(missing)), len(missing))
         dim = emb.dimension if not cached else next(iter(cached.values())).shape[0]
-        matrix = np.vstack([cached[k] for k in keys]).astype("float32") if keys else np.zeros((0, dim), "float32")
-        return rows, matrix
+        if not rows:
+            return rows, np.zeros((0, 2 * dim), "float32")
+        n = len(rows)
+        matrix = np.vstack([cached[k] for k in keys]).astype("float32")
+        return rows, np.hstack([matrix[:n], matrix[n:]])
 
     def build(self, catalog: Catalog, progress: Progress | None) -> tuple[str, int]:
         """Build and publish a generation of the whole catalogue; returns (its name, chunks newly embedded)."""

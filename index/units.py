@@ -96,6 +96,7 @@ class Unit:
     amount: bool        # states an amount with a unit (dose, rate, duration)
     imperative: bool    # an instruction: a list step or a sentence opening with a verb of action
     context: str = ""   # a list item's lead-in sentence, or a table row's header row (verbatim from the document)
+    path: tuple[str, ...] = ()  # the headings above the unit, the document title first (for its placed vector)
 
 
 _DEFINE_Q = re.compile(r"\b(stands? for|mean(s|ing)?( of| by)?|defin\w*|abbreviation|acronym)\b|"
@@ -253,7 +254,7 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
             s, e = ls + (len(line) - len(line.lstrip())), le - (len(line) - len(line.rstrip()))
             units.append(Unit(s - chunk_start, e - chunk_start, role, advice, case,
                               bool(_AMOUNT.search(line)) or (role == "row" and _has_quantity_cell(line)), False,
-                              "" if role == "table_header" else header))
+                              "" if role == "table_header" else header, tuple(path)))
             continue
         typed_item = _block(sec).get("kind") == "list_item"
         item = typed_item or bool(_ITEM.match(full))
@@ -285,7 +286,7 @@ def segment(doc_text: str, title: str, sections: list, chunk_start: int, chunk_e
                 role = "sentence"
             imperative = _first_word(sent) in _IMPERATIVE or (item and k == 0 and advice)
             units.append(Unit(s - chunk_start, e - chunk_start, role, advice, case, bool(_AMOUNT.search(sent)),
-                              imperative, lead if (item and k == 0) else ""))
+                              imperative, lead if (item and k == 0) else "", tuple(path)))
     return units
 
 
@@ -299,3 +300,9 @@ def unit_row(chunk_id: int, chunk_text: str, u: Unit) -> tuple:
 def embed_text(unit_text: str, context: str) -> str:
     """What the model sees for a unit: a table row under its header row, a list item after its lead-in."""
     return f"{context}\n{unit_text}" if context else unit_text
+
+
+def placed_text(unit_text: str, context: str, path: tuple[str, ...]) -> str:
+    """The unit read where it sits: under its heading path, so "Avoid in people under 25" is about cannabis."""
+    body = embed_text(unit_text, context)
+    return " › ".join(path) + "\n" + body if path else body

@@ -272,6 +272,7 @@ def test_generation_records_units_and_refuses_damaged_unit_vectors(answer_kb, tm
 
     from index.errors import CorruptIndex
     from index.generation import Generation
+    from index.units import placed_text
 
     gen = answer_kb.generation()
     units = gen.reader.units()
@@ -284,7 +285,14 @@ def test_generation_records_units_and_refuses_damaged_unit_vectors(answer_kb, tm
     text = gen.reader.chunks([cid])[0].text[s:e]
     exact = answer_kb.embedder.encode([f"{context}\n{text}" if context else text])[0]
     stored = gen.unit_vectors[uid].astype("float32") / gen.unit_scale
-    assert abs(float(stored @ exact) - 1.0) < 0.01
+    dim = exact.shape[0]
+    assert gen.unit_layout == ["text", "placed"] and stored.shape == (2 * dim,)
+    assert abs(float(stored[:dim] @ exact) - 1.0) < 0.01
+    # beside it, the unit read under its heading path: a different vector, and the one placed_text gives
+    path = tuple(gen.reader.chunks([cid])[0].heading_path)
+    placed = answer_kb.embedder.encode([placed_text(text, context, path)])[0]
+    assert path and abs(float(stored[dim:] @ placed) - 1.0) < 0.01
+    assert float(stored[dim:] @ exact) < 0.99
     copy = tmp_path / gen.name
     shutil.copytree(gen.dir, copy)
     data = bytearray((copy / "units.npy").read_bytes())

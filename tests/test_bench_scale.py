@@ -66,7 +66,7 @@ def test_unit_vectors_written_in_blocks_are_the_bytes_of_one_np_save(tmp_path, m
 
     monkeypatch.setattr(gens, "_UNIT_BLOCK", 1000)
     v = np.random.default_rng(3).normal(size=(2500, 384)).astype("float32")
-    meta = gens._write_unit_vectors(tmp_path / "u.npy", v, len(v))
+    meta = gens._write_unit_vectors(tmp_path / "u.npy", v, len(v), 384)
     scale = 127.0 / float(np.abs(v).max())
     buf = io.BytesIO()
     np.save(buf, np.clip(np.rint(v * scale), -127, 127).astype("int8"), allow_pickle=False)
