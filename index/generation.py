@@ -61,6 +61,7 @@ CREATE INDEX units_chunk ON units(chunk_id);
 CREATE TABLE terms (term TEXT PRIMARY KEY, n INTEGER);
 """
 UNIT_VECTORS = "units.npy"  # int8 rows, one per unit; cosine = int8 dot / scale (scale in the manifest)
+_UNIT_BLOCK = 65536  # rows quantised at a time when writing units.npy
 
 
 def _crash_point(stage: str) -> None:
@@ -348,19 +349,24 @@ def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int, dimension
     """
     if vectors.shape[0] != n_units:
         raise KBError(f"internal error: {n_units} answer units but {vectors.shape[0]} unit vectors")
-    peak = float(np.abs(vectors).max()) if vectors.size else 1.0
+    # in blocks of rows: a million-chunk KB has millions of units, and whole-array temporaries would need several
+    # times the float32 matrix in memory; the bytes written are those of np.save of the whole int8 array
+    peak = max((float(np.abs(vectors[s:s + _UNIT_BLOCK]).max()) for s in range(0, len(vectors), _UNIT_BLOCK)),
+               default=0.0) if vectors.size else 1.0
     scale = 127.0 / peak if peak > 0 else 1.0
-    q = np.clip(np.rint(vectors * scale), -127, 127).astype("int8")
     with open(path, "wb") as fh:
-        np.save(fh, q, allow_pickle=False)
+        np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(np.dtype("int8")),
+                                                  "fortran_order": False, "shape": tuple(vectors.shape)})
+        for s in range(0, len(vectors), _UNIT_BLOCK):
+            fh.write(np.clip(np.rint(vectors[s:s + _UNIT_BLOCK] * scale), -127, 127).astype("int8").tobytes())
         fh.flush()
         os.fsync(fh.fileno())
-    width = int(q.shape[1]) if q.ndim == 2 else dimension
+    width = int(vectors.shape[1]) if len(vectors.shape) == 2 else dimension
     layout = ["text", "placed"] if width == 2 * dimension else ["text"]
     if width != dimension * len(layout):
         raise KBError(f"internal error: unit vectors of width {width} for a {dimension}-dimension model")
     return {"sha256": file_sha256(path), "bytes": path.stat().st_size, "dtype": "int8", "scale": scale,
-            "rows": int(q.shape[0]), "layout": layout}
+            "rows": int(vectors.shape[0]), "layout": layout}
 
 
 def read_manifest(gen_dir: Path) -> dict:
