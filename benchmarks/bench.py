@@ -273,13 +273,14 @@ class NoisyRows:
     """base[owners] plus noise, re-normalised, made block by block whenever rows are read instead of held: the
     unit vectors of a million chunks (several units each) would be ~10 GB of float32. Each block of NOISE_BLOCK
     rows has its own seeded generator, so any read of a row gives the same numbers. Read by slices only, as
-    generation.build does when it writes units.npy."""
+    generation.build does when it writes units.npy. copies=2 puts two draws side by side, as the product stores a
+    unit's own and its placed vector (index/units.placed_text)."""
 
     dtype = np.dtype("float32")
 
-    def __init__(self, base: np.ndarray, owners: np.ndarray, sigma: float, seed: int):
-        self.base, self.owners, self.sigma, self.seed = base, owners, sigma, seed
-        self.shape = (len(owners), base.shape[1])
+    def __init__(self, base: np.ndarray, owners: np.ndarray, sigma: float, seed: int, copies: int = 1):
+        self.base, self.owners, self.sigma, self.seed, self.copies = base, owners, sigma, seed, copies
+        self.shape = (len(owners), base.shape[1] * copies)
         self.size = self.shape[0] * self.shape[1]
 
     def __len__(self) -> int:
@@ -287,7 +288,9 @@ class NoisyRows:
 
     def _block(self, b: int) -> np.ndarray:
         rows = self.owners[b * NOISE_BLOCK:(b + 1) * NOISE_BLOCK]
-        return noisy_rows(self.base, rows, self.sigma, np.random.default_rng([self.seed, b]))
+        rng = np.random.default_rng([self.seed, b])
+        draws = [noisy_rows(self.base, rows, self.sigma, rng) for _ in range(self.copies)]
+        return draws[0] if self.copies == 1 else np.hstack(draws)
 
     def __getitem__(self, key) -> np.ndarray:
         if not isinstance(key, slice):
@@ -361,7 +364,7 @@ def synthetic_units(docs, vecs: np.ndarray, noise: float) -> tuple[list[tuple], 
                              int(u.imperative), u.context) + tail)
                 owners.append(cid)
             cid += 1
-    return rows, NoisyRows(vecs, np.asarray(owners, dtype="int32"), 2 * noise, seed=7)
+    return rows, NoisyRows(vecs, np.asarray(owners, dtype="int32"), 2 * noise, seed=7, copies=2)
 
 
 def reset_peak_rss() -> bool:

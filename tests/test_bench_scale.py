@@ -92,11 +92,16 @@ def test_synthetic_units_lie_inside_their_chunks_and_match_the_segmenter_in_numb
     texts = [c["text"] for d in docs for c in d["chunks"]]
     assert len(rows) == len(uvecs) and uvecs.dtype == np.float32
     whole = uvecs.materialize()
-    assert whole.shape == (len(rows), 384) and np.allclose(np.linalg.norm(whole, axis=1), 1.0, atol=1e-5)
+    # two vectors per unit side by side, as the product stores its own and its placed vector
+    assert whole.shape == (len(rows), 768)
+    own, placed = whole[:, :384], whole[:, 384:]
+    assert np.allclose(np.linalg.norm(own, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(np.linalg.norm(placed, axis=1), 1.0, atol=1e-5) and not np.array_equal(own, placed)
     # any slice reads the same rows as the whole, across block edges
     assert np.array_equal(uvecs[5:len(rows) - 3], whole[5:len(rows) - 3])
     owners = np.asarray([r[0] for r in rows])
-    assert ((whole * vecs[owners]).sum(1) > 0.5).all()  # each unit's vector lies near its chunk's
+    assert ((own * vecs[owners]).sum(1) > 0.5).all()  # each unit's vectors lie near its chunk's
+    assert ((placed * vecs[owners]).sum(1) > 0.5).all()
     assert all(0 <= r[1] < r[2] <= len(texts[r[0]]) and texts[r[0]][r[1]:r[2]].strip() for r in rows)
     exact = sum(len(segment(d["text"], d["title"], json.loads(d["sections"]), c["start"], c["end"]))
                 for d in docs for c in d["chunks"])
