@@ -313,7 +313,9 @@ def test_a_number_ending_a_wrapped_line_is_text_but_a_detached_page_number_is_no
 
 # -- parsing is linear (#16 item 9) ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["txt", "md", "html"])
+# md and html take 5-15 s each: they run with `make test-slow` (CI runs both tiers); txt keeps the check in the default
+@pytest.mark.parametrize("kind", ["txt", pytest.param("md", marks=pytest.mark.slow),
+                                  pytest.param("html", marks=pytest.mark.slow)])
 def test_eight_megabytes_without_blank_lines_parse_within_the_timeout(tmp_path, kind):
     """Quadratic joining took 42 s on 4 MB (8 MB: minutes); the sandbox's default budget is 60 s. Timing
     figures are in BENCHMARKS.md (benchmarks/parse_bench.py); this only guards against a quadratic path."""

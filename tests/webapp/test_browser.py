@@ -403,6 +403,7 @@ def test_axe_finds_no_serious_violations_on_physician_pages(axe_context, server)
             assert _axe(pg) == [], (width, path)
 
 
+@pytest.mark.slow  # eleven curator pages at two widths and a re-index (~15-30 s): `make test-slow`, which CI runs
 def test_axe_finds_no_serious_violations_on_curator_pages(axe_context, server, tmp_path):
     url = server["url"]
     pg = axe_context(390, 844)
