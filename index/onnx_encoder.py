@@ -4,7 +4,8 @@ The transformer is exported once from the packaged sentence-transformers model (
 `KB_HOME/models/<model fingerprint>/`, beside a dynamically quantised int8 copy and a manifest with checksums.
 Encoding then needs only `onnxruntime`, `tokenizers` and numpy: the model's own fast tokenizer, the transformer,
 mean pooling over the attention mask and L2 normalisation, exactly the modules sentence-transformers runs for
-all-MiniLM-L6-v2 (Transformer → Pooling(mean) → Normalize).
+all-MiniLM-L6-v2 (Transformer → Pooling(mean) → Normalize). A little over ~300 lines on purpose: the export,
+its fingerprinted cache and the encoder that reads it share one file format, which stays in one place.
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 
 Each unit is a span of one chunk's text (so it is verbatim from one cited passage) plus a structural role read
 from the document's layout, so that query time is arithmetic only. This module owns the rules; the generation
-stores what they produce (see index/generation.py) and index/answer.py scores it.
+stores what they produce (see index/generation.py) and index/answer.py scores it. Just past ~300 lines on purpose:
+the segmenter and the labels it reads from headings, lists and tables are one set of rules about one layout.
 """
 from __future__ import annotations
 
