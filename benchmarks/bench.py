@@ -385,7 +385,8 @@ def synthetic_stamp(base: Base, n: int, noise: float, hnsw_threshold: int) -> di
     """What a synthetic generation was made from: a generation is reused only when all of it matches."""
     return {"chunks": n, "noise": noise, "seed": 13, "chunks_per_doc": CHUNKS_PER_DOC, "hnsw_threshold": hnsw_threshold,
             "model": base.manifest["model"]["fingerprint"], "base_chunks": len(base.chunks),
-            "base_vectors_sum": round(float(base.vectors.astype("float64").sum()), 6)}
+            "base_vectors_sum": round(float(base.vectors.astype("float64").sum()), 6),
+            "unit_vectors_per_unit": 2}  # own and placed (a generation made with one is rebuilt)
 
 
 STAMP = "bench-synthetic.json"
