@@ -164,3 +164,18 @@ def make_kb(home: Path, **overrides):
     from kb_settings import Settings
 
     return KnowledgeBase(Settings.from_env(home=home, **overrides))
+
+
+def load_benchmark(name: str):
+    """benchmarks/<name>.py as a module, loaded once per process (benchmarks/ is scripts, not a package)."""
+    import importlib.util
+    import sys
+
+    key = f"pp_bench_{name}"
+    if key not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]

@@ -5,27 +5,18 @@ numbers as the whole-array code they replace, and that the recall figure is comp
 """
 from __future__ import annotations
 
-import importlib.util
 import io
 import shutil
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from fixtures import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    name = "pp_bench_main"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "bench.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_benchmark("bench")
 
 
 @pytest.fixture

@@ -4,34 +4,23 @@ Slow (about a minute each): run with `make test-slow`. Latencies are reported (p
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from fixtures import load_benchmark
+
 pytestmark = pytest.mark.slow
 
 USERS = 20
 SECONDS = 30
 
 
-def _load_module():
-    name = "pp_bench_load"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "load.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture
 def load():
-    return _load_module()
+    return load_benchmark("load")
 
 
 @pytest.fixture
