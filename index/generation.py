@@ -349,6 +349,10 @@ def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int, dimension
     """
     if vectors.shape[0] != n_units:
         raise KBError(f"internal error: {n_units} answer units but {vectors.shape[0]} unit vectors")
+    width = int(vectors.shape[1]) if len(vectors.shape) == 2 else dimension
+    layout = ["text", "placed"] if width == 2 * dimension else ["text"]
+    if width != dimension * len(layout):
+        raise KBError(f"internal error: unit vectors of width {width} for a {dimension}-dimension model")
     # in blocks of rows: a million-chunk KB has millions of units, and whole-array temporaries would need several
     # times the float32 matrix in memory; the bytes written are those of np.save of the whole int8 array
     peak = max((float(np.abs(vectors[s:s + _UNIT_BLOCK]).max()) for s in range(0, len(vectors), _UNIT_BLOCK)),
@@ -361,10 +365,6 @@ def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int, dimension
             fh.write(np.clip(np.rint(vectors[s:s + _UNIT_BLOCK] * scale), -127, 127).astype("int8").tobytes())
         fh.flush()
         os.fsync(fh.fileno())
-    width = int(vectors.shape[1]) if len(vectors.shape) == 2 else dimension
-    layout = ["text", "placed"] if width == 2 * dimension else ["text"]
-    if width != dimension * len(layout):
-        raise KBError(f"internal error: unit vectors of width {width} for a {dimension}-dimension model")
     return {"sha256": file_sha256(path), "bytes": path.stat().st_size, "dtype": "int8", "scale": scale,
             "rows": int(vectors.shape[0]), "layout": layout}
 
