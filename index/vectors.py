@@ -57,6 +57,11 @@ class VectorIndex:
         return cls(index, kind)
 
     @property
+    def ef_search(self) -> int | None:
+        """The HNSW search breadth served by default (None for exact search)."""
+        return HNSW_EF_SEARCH if self.kind == "hnsw" else None
+
+    @property
     def size(self) -> int:
         return int(self._index.ntotal)
 
@@ -87,27 +92,34 @@ class VectorIndex:
             faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind)
 
-    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, ids); `allowed` restricts the search to those ids inside faiss itself."""
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None,
+               ef_search: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, ids); `allowed` restricts the search to those ids inside faiss itself; `ef_search`
+        overrides the HNSW search breadth for this call (benchmarks measure recall against it)."""
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
+        ef = self._ef(k, ef_search)
         params = None
         if allowed is not None:
             if len(allowed) == 0:
                 return np.zeros(0, dtype="float32"), np.zeros(0, dtype="int64")
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype="int64"))
             if self.kind == "hnsw":
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(HNSW_EF_SEARCH, k))
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
             else:
                 params = faiss.SearchParameters(sel=selector)
-        elif self.kind == "hnsw" and k > HNSW_EF_SEARCH:
-            params = faiss.SearchParametersHNSW(efSearch=k)
+        elif self.kind == "hnsw" and ef != HNSW_EF_SEARCH:
+            params = faiss.SearchParametersHNSW(efSearch=ef)
         with omp_threads(self.threads):
             scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype="float32"), k,
                                              params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
+
+    def _ef(self, k: int, ef_search: int | None) -> int:
+        """The HNSW candidate list for a top-k search: the given or served breadth, never below k."""
+        return max(int(ef_search or self.ef_search or HNSW_EF_SEARCH), k)
 
     def reconstruct(self, ids: list[int]) -> np.ndarray:
         return np.vstack([self._index.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, self.dimension), "float32")
