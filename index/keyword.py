@@ -121,28 +121,31 @@ def keyword_search(db: sqlite3.Connection, phrases: list[str], n: int, weights: 
                    restrict_sql: str = "", restrict_params: list | None = None,
                    allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Top-n (rowid, score) of the OR of `phrases` (FTS5 phrase strings, quoted), scored like bm25()."""
-    frequent, rest = [], []
+    frequent: dict[str, list] = {}  # key -> [rowids, scores, times asked]
+    rest = []
     for phrase in phrases:
         key = impact_key(phrase.strip('"').split())
         if key is not None:
+            if key in frequent:  # "opioid" and its expansion "opioids" are one stem: FTS5 counts it twice too
+                frequent[key][2] += 1
+                continue
             row = db.execute(f"SELECT rowids, scores FROM {IMPACT_TABLE} WHERE term = ?", (key,)).fetchone()
             if row is not None:
-                frequent.append(row)
+                frequent[key] = [row[0], row[1], 1]
                 continue
         rest.append(phrase)
+    # every contribution is > 0 (FTS5 floors a term's IDF at 1e-6), so a row was matched exactly when acc > 0
     acc = np.zeros(n_rows, dtype=np.float64)
-    hit = np.zeros(n_rows, dtype=bool)
-    for ids_b, sc_b in frequent:
-        ids = np.frombuffer(ids_b, dtype=np.int32)
-        acc[ids] += np.frombuffer(sc_b, dtype=np.float64)
-        hit[ids] = True
+    for ids_b, sc_b, times in frequent.values():
+        sc = np.frombuffer(sc_b, dtype=np.float64)
+        acc[np.frombuffer(ids_b, dtype=np.int32)] += sc if times == 1 else times * sc
     if rest:
         rows = db.execute(f"SELECT rowid, -{bm25_sql(weights)} FROM chunks_fts WHERE chunks_fts MATCH ?"
                           f"{restrict_sql}", [" OR ".join(rest), *(restrict_params or [])]).fetchall()
         if rows:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             acc[ids] += np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-            hit[ids] = True
+    hit = acc > 0
     if allowed is not None:
         keep = np.zeros(n_rows, dtype=bool)
         keep[allowed[allowed < n_rows]] = True
