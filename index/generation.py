@@ -242,6 +242,7 @@ class BuildInput:
     units: list[tuple] = field(default_factory=list)   # index.units.unit_row() tuples, in chunk-id order
     unit_vectors: np.ndarray | None = None              # float32, one row per unit: its own vector[, its placed one]
     terms: dict[str, int] = field(default_factory=dict)  # the generation's term dictionary: word -> count
+    phrases: list[str] = field(default_factory=list)     # multi-word vocabulary terms whose bm25 is precomputed
 
 
 def build(home: Path, inp: BuildInput, progress=None) -> str:
@@ -306,7 +307,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
-    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress)
+    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress, phrases=inp.phrases)
     db.close()
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")

@@ -6,8 +6,11 @@ with a few common words ("pain", "treatment") matches tens of thousands of chunk
 that depends only on that phrase (its IDF over the whole table) and the row (weighted term frequency, length). So
 for every term found in at least IMPACT_MIN_ROWS rows, the generation stores each row's contribution exactly as
 FTS5 computes it (by running the one-term query once at build time), and a query adds those arrays with numpy;
-rare terms and multi-word phrases still go through FTS5, which is cheap for them. The ranking is the same as the
-plain FTS5 query's.
+rare terms still go through FTS5, which is cheap for them. The same holds for a phrase: the vocabulary's multi-word
+terms ("chronic pain", "opioid use disorder") that are frequent get their contributions stored too (keyed by their
+stems joined by spaces), since an expansion like "chronic pain" matches tens of thousands of rows at 100k and was
+most of the slowest keyword queries; other phrases go through FTS5. The ranking is the same as the plain FTS5
+query's.
 """
 from __future__ import annotations
 
@@ -60,9 +63,16 @@ def bm25_sql(weights: tuple[float, ...]) -> str:
     return "bm25(chunks_fts, " + ", ".join(f"{w}" for w in weights) + ")"
 
 
+def impact_key(phrase_words: list[str]) -> str | None:
+    """The kw_impacts key of a phrase (its stems joined by spaces; one stem for a word), or None if it has none."""
+    toks = fts_tokens(" ".join(phrase_words))
+    return " ".join(toks) if toks else None
+
+
 def build_impacts(db: sqlite3.Connection, weights: tuple[float, ...], min_rows: int | None = None,
-                  progress=None) -> dict:
-    """Store the bm25 contribution of every frequent term in every row; returns counts for the manifest."""
+                  progress=None, phrases: tuple[str, ...] | list[str] = ()) -> dict:
+    """Store the bm25 contribution of every frequent term (and frequent phrase of `phrases`, each a string of
+    lower-cased words as the keyword query quotes it) in every row; returns counts for the manifest."""
     min_rows = IMPACT_MIN_ROWS if min_rows is None else min_rows
     db.execute(IMPACT_SCHEMA)
     db.execute("CREATE VIRTUAL TABLE temp.kw_vocab USING fts5vocab(main, chunks_fts, 'row')")
@@ -84,9 +94,23 @@ def build_impacts(db: sqlite3.Connection, weights: tuple[float, ...], min_rows: 
         postings += len(rows)
         if progress and i % 500 == 0:
             progress("keyword", i + 1, len(terms))
+    stored_phrases = 0
+    for phrase in dict.fromkeys(phrases):
+        key = impact_key(phrase.split())
+        if key is None or " " not in key:
+            continue  # a single word is a term, above
+        rows = db.execute(f"SELECT rowid, -{score} FROM chunks_fts WHERE chunks_fts MATCH ?",
+                          (f'"{phrase}"',)).fetchall()
+        if len(rows) < min_rows or db.execute(f"SELECT 1 FROM {IMPACT_TABLE} WHERE term = ?", (key,)).fetchone():
+            continue
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int32, count=len(rows))
+        sc = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        db.execute(f"INSERT INTO {IMPACT_TABLE} VALUES (?,?,?,?)", (key, len(rows), ids.tobytes(), sc.tobytes()))
+        stored_phrases += 1
+        postings += len(rows)
     db.execute("COMMIT")
     db.execute("DROP TABLE temp.kw_vocab")
-    return {"min_rows": min_rows, "terms": stored, "postings": postings}
+    return {"min_rows": min_rows, "terms": stored, "phrases": stored_phrases, "postings": postings}
 
 
 def has_impacts(db: sqlite3.Connection) -> bool:
@@ -97,29 +121,31 @@ def keyword_search(db: sqlite3.Connection, phrases: list[str], n: int, weights: 
                    restrict_sql: str = "", restrict_params: list | None = None,
                    allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Top-n (rowid, score) of the OR of `phrases` (FTS5 phrase strings, quoted), scored like bm25()."""
-    frequent, rest = [], []
+    frequent: dict[str, list] = {}  # key -> [rowids, scores, times asked]
+    rest = []
     for phrase in phrases:
-        words = phrase.strip('"').split()
-        toks = fts_tokens(words[0]) if len(words) == 1 else ()
-        if len(toks) == 1:
-            row = db.execute(f"SELECT rowids, scores FROM {IMPACT_TABLE} WHERE term = ?", (toks[0],)).fetchone()
+        key = impact_key(phrase.strip('"').split())
+        if key is not None:
+            if key in frequent:  # "opioid" and its expansion "opioids" are one stem: FTS5 counts it twice too
+                frequent[key][2] += 1
+                continue
+            row = db.execute(f"SELECT rowids, scores FROM {IMPACT_TABLE} WHERE term = ?", (key,)).fetchone()
             if row is not None:
-                frequent.append(row)
+                frequent[key] = [row[0], row[1], 1]
                 continue
         rest.append(phrase)
+    # every contribution is > 0 (FTS5 floors a term's IDF at 1e-6), so a row was matched exactly when acc > 0
     acc = np.zeros(n_rows, dtype=np.float64)
-    hit = np.zeros(n_rows, dtype=bool)
-    for ids_b, sc_b in frequent:
-        ids = np.frombuffer(ids_b, dtype=np.int32)
-        acc[ids] += np.frombuffer(sc_b, dtype=np.float64)
-        hit[ids] = True
+    for ids_b, sc_b, times in frequent.values():
+        sc = np.frombuffer(sc_b, dtype=np.float64)
+        acc[np.frombuffer(ids_b, dtype=np.int32)] += sc if times == 1 else times * sc
     if rest:
         rows = db.execute(f"SELECT rowid, -{bm25_sql(weights)} FROM chunks_fts WHERE chunks_fts MATCH ?"
                           f"{restrict_sql}", [" OR ".join(rest), *(restrict_params or [])]).fetchall()
         if rows:
             ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             acc[ids] += np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-            hit[ids] = True
+    hit = acc > 0
     if allowed is not None:
         keep = np.zeros(n_rows, dtype=bool)
         keep[allowed[allowed < n_rows]] = True

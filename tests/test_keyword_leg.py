@@ -1,4 +1,5 @@
-"""The keyword leg's precomputed contributions rank exactly like FTS5's bm25() on the corpus questions."""
+"""The keyword leg's precomputed contributions (terms and vocabulary phrases) rank exactly like FTS5's bm25() on the
+corpus questions."""
 from __future__ import annotations
 
 import json
@@ -41,6 +42,7 @@ def corpus_gens(tmp_path_factory, embedder):
     plain = Generation.load(gen_dir)
     plain.__dict__["_kw_impacts"] = False  # the FTS5-only path the product used before
     assert fast.manifest["keyword_impacts"]["terms"] > 100
+    assert fast.manifest["keyword_impacts"]["phrases"] > 10  # the vocabulary's multi-word terms ("chronic pain")
     return kb, fast, plain
 
 
@@ -72,3 +74,9 @@ def test_stems_that_are_not_fixed_points_are_reachable():
     assert keyword.fts_tokens("causes") == ("caus",)
     word = keyword.surface_word("caus")
     assert word is not None and keyword.fts_tokens(word) == ("caus",)
+
+
+def test_a_phrase_is_keyed_by_its_stems():
+    assert keyword.impact_key(["chronic", "pain"]) == "chronic pain"
+    assert keyword.impact_key(["opioid", "use", "disorders"]) == "opioid us disord"
+    assert keyword.impact_key(["causes"]) == "caus"
