@@ -34,3 +34,20 @@ def test_ef_search_override_reaches_exact_results_and_the_default_is_served():
     _, ids = hnsw.search(_unit(1, 4)[0], 10, allowed=allowed, ef_search=3000)
     _, want = flat.search(_unit(1, 4)[0], 10, allowed=allowed)
     assert ids.tolist() == want.tolist()
+
+
+def test_served_ef_search_grows_with_the_index_and_stays_bounded(monkeypatch):
+    import index.vectors as iv
+
+    sizes = [1, 50_000, iv.HNSW_EF_SEARCH_BASE, 200_000, 1_000_000, 10**7, 10**9]
+    efs = [iv.ef_search_for(n) for n in sizes]
+    assert efs[:3] == [iv.HNSW_EF_SEARCH] * 3
+    assert efs == sorted(efs) and efs[4] > efs[3] > iv.HNSW_EF_SEARCH and efs[-1] == iv.HNSW_EF_SEARCH_MAX
+    assert all(ef % 32 == 0 for ef in efs)
+    # an index reports and serves the breadth of its size, built or read back from its bytes
+    monkeypatch.setattr(iv, "HNSW_EF_SEARCH_BASE", 1000)
+    hnsw = VectorIndex.build(_unit(4000, 5), hnsw_threshold=1)
+    assert hnsw.ef_search == iv.ef_search_for(4000) > iv.HNSW_EF_SEARCH
+    again = VectorIndex.from_bytes(hnsw.to_bytes(), "hnsw")
+    assert again.ef_search == hnsw.ef_search
+    assert again._index.hnsw.efSearch == hnsw.ef_search
