@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     rows += [(f"synthetic {s['chunks']}", s["recall"], s.get("realism")) for s in result["sizes"]]
     for name, rec, real in rows:
         print(f"{name:22} {rec['vectors']:>8}: " + ", ".join(
-            f"ef {ef} r@10 {v['recall_at_10']} p50 {v['ms']['p50']} ms" for ef, v in rec["by_ef_search"].items()))
+            f"ef {ef} r@10 {v['recall_at_10']} p50 {v['ms']['p50']} ms (CPU {v['cpu_ms']['p50']})"
+            for ef, v in rec["by_ef_search"].items()))
         if real:
             print(f"{'':22} rank1 {real['query_rank1_cosine']} rank10 {real['query_rank10_cosine']} gap "
                   f"{real['query_rank1_minus_rank10']} nearest other {real['nearest_other_vector_cosine']}")
