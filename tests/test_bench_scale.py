@@ -201,5 +201,7 @@ def test_vector_recall_study_builds_the_index_only_and_sweeps_ef_search(base, tm
     assert out["build_s"] is not None and out["realism"]["vectors"] == 3000
     again = study.study_size(base, queries, 3000, 0.01, (16, 64), threads=1, save_dir=tmp_path / "saved",
                              from_saved=True, realism=False)
-    assert again["build_s"] is None and again["recall"]["by_ef_search"] == {
-        ef: {**v, "ms": again["recall"]["by_ef_search"][ef]["ms"]} for ef, v in rec["by_ef_search"].items()}
+    assert again["build_s"] is None
+    # the kept index finds the same neighbours (only the timings differ)
+    assert {ef: v["recall_at_10"] for ef, v in again["recall"]["by_ef_search"].items()} == {
+        ef: v["recall_at_10"] for ef, v in rec["by_ef_search"].items()}
