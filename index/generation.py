@@ -27,9 +27,10 @@ from kb_settings import crash_stage
 
 from .errors import CorruptIndex, KBError, ModelMismatch
 from .genread import GenerationReader
-from .keyword import build_impacts
+from .keyword import POSTING_ROWS, POSTING_SCORES, build_impacts, load_postings
 from .vectors import VectorIndex
 
+POSTING_FILES = (POSTING_ROWS, POSTING_SCORES)
 KEYWORD_WEIGHTS = (10.0, 1.0, 1.0)  # FTS5 bm25 column weights (title, section, body); the search uses the same
 
 FORMAT = "practice-partner-kb"
@@ -307,7 +308,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
-    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress, phrases=inp.phrases)
+    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, tmp, progress=progress, phrases=inp.phrases)
     db.close()
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")
@@ -318,6 +319,8 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
         "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
         "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
     }
+    for posting in POSTING_FILES:  # the keyword leg's precomputed contributions (index/keyword.py)
+        files[posting] = {"sha256": file_sha256(tmp / posting), "bytes": (tmp / posting).stat().st_size}
     if inp.unit_vectors is not None:
         files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units),
                                                   int(inp.model.get("dimension") or inp.vectors.shape[1]))
@@ -412,7 +415,7 @@ class Generation:
     """A loaded, verified, read-only generation; safe to share between threads."""
 
     def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: "_VerifiedDatabase",
-                 unit_vectors: np.ndarray | None = None):
+                 unit_vectors: np.ndarray | None = None, postings: tuple[np.ndarray, np.ndarray] | None = None):
         self.dir = gen_dir
         self.name = gen_dir.name
         self.manifest = manifest
@@ -424,12 +427,13 @@ class Generation:
         # which vectors a row of units.npy holds, side by side; ["text"] for a generation built before placed ones
         self.unit_layout = list(manifest["files"].get(UNIT_VECTORS, {}).get("layout", ["text"]))
         self.cache: dict = {}  # per-generation derived data (term dictionary, speller), built on first use
-        self.reader = GenerationReader(lambda: self.db)  # typed queries; the only reader of chunks.db
+        # typed queries; the only reader of chunks.db (and of the keyword runs mapped beside it, when built with them)
+        self.reader = GenerationReader(lambda: self.db, postings)
         self._stamps = self._stat()
 
     def _stat(self) -> dict:
         out = {}
-        for name in ("chunks.db", "vectors.faiss", "manifest.json"):
+        for name in (*self.manifest["files"], "manifest.json"):  # every verified file, mapped ones included
             try:
                 st = (self.dir / name).stat()
                 out[name] = (st.st_mtime_ns, st.st_size)
@@ -446,7 +450,7 @@ class Generation:
             return None
         self._stamps = now
         files = self.manifest["files"]
-        for name in ("chunks.db", "vectors.faiss"):
+        for name in files:
             try:
                 if file_sha256(self.dir / name) != files[name]["sha256"]:
                     return f"generation {self.name}: {name} no longer matches its checksum on disk"
@@ -494,7 +498,16 @@ class Generation:
                 unit_vectors = np.load(upath, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
                 raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} unreadable ({exc})") from exc
-        return cls(gen_dir, manifest, vectors, _VerifiedDatabase(dbytes, gen_dir.name), unit_vectors)
+        postings = None
+        if all(name in files for name in POSTING_FILES):
+            try:
+                for name in POSTING_FILES:
+                    if file_sha256(gen_dir / name) != files[name]["sha256"]:
+                        raise CorruptIndex(f"generation {gen_dir.name}: {name} does not match its checksum")
+                postings = load_postings(gen_dir)
+            except (OSError, ValueError) as exc:
+                raise CorruptIndex(f"generation {gen_dir.name}: keyword postings unreadable ({exc})") from exc
+        return cls(gen_dir, manifest, vectors, _VerifiedDatabase(dbytes, gen_dir.name), unit_vectors, postings)
 
     @property
     def db(self) -> sqlite3.Connection:
