@@ -465,6 +465,8 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
     """
     from index import generation as gens
     from index.spelling import count_terms
+    from index.search import vocabulary_phrases
+    from index.vocabulary import Vocabulary
 
     stamp = synthetic_stamp(base, n, noise, hnsw_threshold)
     kept_stamp = None
@@ -493,7 +495,8 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
         phases["synthetic_docs_and_term_counts"] = time.perf_counter() - t
         inp = gens.BuildInput(docs=docs, vectors=vecs, model=base.manifest["model"],
                               chunking=base.manifest["chunking"], catalog_version=1, hnsw_threshold=hnsw_threshold,
-                              units=units, unit_vectors=unit_vecs, terms=terms)
+                              units=units, unit_vectors=unit_vecs, terms=terms,
+                              phrases=vocabulary_phrases(Vocabulary.load()))
         marks: dict[str, list[float]] = {}
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -27,10 +27,11 @@ from kb_settings import crash_stage
 from .errors import CorruptIndex, KBError, ModelMismatch
 from .genread import GenerationReader
 from . import shared_db
-from .keyword import build_impacts
+from .keyword import POSTING_ROWS, POSTING_SCORES, build_impacts, load_postings
 from .shared_db import MemoryCopy, SharedCopy
 from .vectors import VectorIndex
 
+POSTING_FILES = (POSTING_ROWS, POSTING_SCORES)
 KEYWORD_WEIGHTS = (10.0, 1.0, 1.0)  # FTS5 bm25 column weights (title, section, body); the search uses the same
 
 FORMAT = "practice-partner-kb"
@@ -243,6 +244,7 @@ class BuildInput:
     units: list[tuple] = field(default_factory=list)   # index.units.unit_row() tuples, in chunk-id order
     unit_vectors: np.ndarray | None = None              # float32, one row per unit: its own vector[, its placed one]
     terms: dict[str, int] = field(default_factory=dict)  # the generation's term dictionary: word -> count
+    phrases: list[str] = field(default_factory=list)     # multi-word vocabulary terms whose bm25 is precomputed
 
 
 def build(home: Path, inp: BuildInput, progress=None) -> str:
@@ -307,7 +309,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
-    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress)
+    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, tmp, progress=progress, phrases=inp.phrases)
     db.close()
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")
@@ -318,6 +320,8 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
         "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
         "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
     }
+    for posting in POSTING_FILES:  # the keyword leg's precomputed contributions (index/keyword.py)
+        files[posting] = {"sha256": file_sha256(tmp / posting), "bytes": (tmp / posting).stat().st_size}
     if inp.unit_vectors is not None:
         files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units),
                                                   int(inp.model.get("dimension") or inp.vectors.shape[1]))
@@ -404,7 +408,7 @@ class Generation:
     """A loaded, verified, read-only generation; safe to share between threads."""
 
     def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: MemoryCopy | SharedCopy,
-                 unit_vectors: np.ndarray | None = None):
+                 unit_vectors: np.ndarray | None = None, postings: tuple[np.ndarray, np.ndarray] | None = None):
         self.dir = gen_dir
         self.name = gen_dir.name
         self.manifest = manifest
@@ -417,12 +421,13 @@ class Generation:
         self.cache: dict = {}  # per-generation derived data (term dictionary, speller), built on first use
         # no reference back to the generation: a dropped one is freed (and its shared copy let go) at once
         self._connections = _Connections(memory)
-        self.reader = GenerationReader(self._connections.get)  # typed queries; the only reader of chunks.db
+        # typed queries; the only reader of chunks.db (and of the keyword runs mapped beside it, when built with them)
+        self.reader = GenerationReader(self._connections.get, postings)
         self._stamps = self._stat()
 
     def _stat(self) -> dict:
         out = {}
-        for name in ("chunks.db", "vectors.faiss", "manifest.json"):
+        for name in (*self.manifest["files"], "manifest.json"):  # every verified file, mapped ones included
             try:
                 st = (self.dir / name).stat()
                 out[name] = (st.st_mtime_ns, st.st_size)
@@ -442,7 +447,7 @@ class Generation:
             return None
         self._stamps = now
         files = self.manifest["files"]
-        for name in ("chunks.db", "vectors.faiss"):
+        for name in files:
             try:
                 if file_sha256(self.dir / name) != files[name]["sha256"]:
                     return f"generation {self.name}: {name} no longer matches its checksum on disk"
@@ -487,9 +492,18 @@ class Generation:
                 unit_vectors = np.load(upath, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
                 raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} unreadable ({exc})") from exc
+        postings = None
+        if all(name in files for name in POSTING_FILES):
+            try:
+                for name in POSTING_FILES:
+                    if file_sha256(gen_dir / name) != files[name]["sha256"]:
+                        raise CorruptIndex(f"generation {gen_dir.name}: {name} does not match its checksum")
+                postings = load_postings(gen_dir)
+            except (OSError, ValueError) as exc:
+                raise CorruptIndex(f"generation {gen_dir.name}: keyword postings unreadable ({exc})") from exc
         db = files["chunks.db"]
         served = shared_db.load(gen_dir / "chunks.db", db["sha256"], int(db["bytes"]), gen_dir.name, shared_dir)
-        return cls(gen_dir, manifest, vectors, served, unit_vectors)
+        return cls(gen_dir, manifest, vectors, served, unit_vectors, postings)
 
     @property
     def served_path(self) -> Path | None:

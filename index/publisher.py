@@ -113,6 +113,7 @@ class Publisher:
 
     def build(self, catalog: Catalog, progress: Progress | None) -> tuple[str, int]:
         """Build and publish a generation of the whole catalogue; returns (its name, chunks newly embedded)."""
+        from .search import vocabulary_phrases
         from .spelling import count_terms
 
         docs = list(catalog.iter_documents())
@@ -127,7 +128,8 @@ class Publisher:
                    "dimension": int(vectors.shape[1]) if len(vectors) else 384,
                    "max_seq_length": emb.max_seq_length},
             chunking=self.ctx.chunk_params.to_dict(), catalog_version=catalog.version,
-            hnsw_threshold=self.ctx.settings.hnsw_threshold, units=units, unit_vectors=unit_vectors, terms=terms)
+            hnsw_threshold=self.ctx.settings.hnsw_threshold, units=units, unit_vectors=unit_vectors, terms=terms,
+            phrases=vocabulary_phrases(self.ctx.vocabulary))
         gens._crash_point("before-build")
         name = gens.build(self.ctx.home, inp, progress)
         gens.prune(self.ctx.home, self.ctx.settings.keep_generations)

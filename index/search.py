@@ -31,14 +31,24 @@ def query_terms(text: str) -> list[str]:
     return [t for t in (m.group(0).lower() for m in _TOKEN.finditer(text)) if t not in STOPWORDS]
 
 
+def phrase_words(term: str) -> str:
+    """A vocabulary term as the keyword query quotes it: its lower-cased word tokens joined by spaces."""
+    return " ".join(m.group(0).lower() for m in _TOKEN.finditer(term))
+
+
+def vocabulary_phrases(vocab: Vocabulary) -> list[str]:
+    """The vocabulary's multi-word terms as the keyword query quotes them (frequent ones are precomputed at build)."""
+    return list(dict.fromkeys(p for p in (phrase_words(t) for g in vocab.groups for t in g) if " " in p))
+
+
 def fts_query(query: str, vocab: Vocabulary | None) -> str:
     """An OR of the query's terms and its vocabulary expansions (phrases for multi-word terms)."""
     parts = [f'"{t}"' for t in dict.fromkeys(query_terms(query))]
     if vocab is not None:
         for term in vocab.expansions(query):
-            words = [m.group(0).lower() for m in _TOKEN.finditer(term)]
+            words = phrase_words(term)
             if words:
-                parts.append('"' + " ".join(words) + '"')
+                parts.append(f'"{words}"')
     return " OR ".join(dict.fromkeys(parts))
 
 
