@@ -1,4 +1,5 @@
-"""`kb bench` at scale: the block-wise synthetic build, reusing a generation, and recall against exact search.
+"""`kb bench` at scale: the block-wise synthetic build, the synthetic vectors, reusing a generation, and recall
+against exact search (also as benchmarks/vector_recall.py measures it).
 
 Run at a tiny size (2,000 chunks); what is checked is that the pieces a million-chunk run depends on give the same
 numbers as the whole-array code they replace, and that the recall figure is computed against the stored vectors.
@@ -137,3 +138,76 @@ def test_synthetic_build_at_2000_chunks_is_hnsw_reusable_and_recall_is_against_s
 
     flat = VectorIndex.build(stored, hnsw_threshold=10**9)
     assert bench.index_recall(flat, stored, stored[:10])["recall_at_10"] == 1.0
+
+
+def test_mixed_rows_are_positive_mixtures_of_their_base_and_two_to_four_real_vectors(bench, monkeypatch):
+    monkeypatch.setattr(bench, "NOISE_BLOCK", 500)  # several blocks, the last one partial
+    eye = np.eye(384, dtype="float32")
+    first, pool = eye[:50], eye[50:350]  # orthonormal: a row's coordinates are its mixture weights
+    firsts = np.random.default_rng(2).integers(0, 50, 3000)
+    rows = bench.mixed_rows(first, pool, firsts, 0.0, seed=13)
+    assert rows.dtype == np.float32 and rows.shape == (3000, 384)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert (rows > -1e-7).all()  # positive weights, no noise
+    assert (rows[np.arange(3000), firsts] > 0).all()  # the base chunk's vector is always in the mixture
+    assert (rows[:, :50] > 0).sum(1).max() == 1  # and no other base chunk's
+    parts = (rows > 0).sum(1)
+    assert parts.min() >= 1 and parts.max() <= 4
+    for k in (2, 3, 4):  # the number of components is drawn uniformly (a repeated pool draw can merge two)
+        assert 0.2 < np.mean(parts == k) < 0.45
+    assert np.array_equal(rows, bench.mixed_rows(first, pool, firsts, 0.0, seed=13))  # seeded
+    assert not np.array_equal(rows, bench.mixed_rows(first, pool, firsts, 0.0, seed=14))
+    noisy = bench.mixed_rows(first, pool, firsts, 0.01, seed=13)
+    assert 0.9 < float(np.median((noisy * rows).sum(1))) < 0.999  # small isotropic noise
+
+
+def test_mixtures_are_not_clusters_of_copies(bench, base):
+    """The exact top 10 of a query over noisy copies of a few real vectors is decided by the noise (ranks 1 and
+    10 nearly tie); over mixtures of real vectors it is not."""
+    queries = base.vectors[:40]
+    n = 40 * len(base.vectors)
+    mixed = bench.vector_realism(base.synthetic_vectors(n, 0.01), queries)
+    copies = bench.vector_realism(bench.noisy_rows(base.vectors, np.arange(n) % len(base.vectors), 0.025,
+                                                   np.random.default_rng(1)), queries)
+    assert mixed["vectors"] == copies["vectors"] == n
+    assert mixed["query_rank1_minus_rank10"][1] > 2 * copies["query_rank1_minus_rank10"][1]
+
+
+def test_exact_top_k_across_blocks_is_the_full_sort(bench, monkeypatch):
+    monkeypatch.setattr(bench, "EXACT_BLOCK", 333)
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(2000, 384)).astype("float32")
+    queries = rng.normal(size=(30, 384)).astype("float32")
+    scores, ids = bench.exact_top_k(vectors, queries, 10)
+    full = queries @ vectors.T
+    want = np.argsort(-full, axis=1)[:, :10]
+    assert np.array_equal(ids, want)
+    assert np.allclose(scores, np.take_along_axis(full, want, 1), atol=1e-4)
+
+
+def test_a_generation_of_another_generator_is_rebuilt(bench, base, tmp_path, monkeypatch):
+    home = tmp_path / "size-300"
+    out = bench.build_synthetic(base, home, 300, 0.01, hnsw_threshold=10**6)
+    stamp = bench.synthetic_stamp(base, 300, 0.01, 10**6)
+    assert bench.reusable(home, stamp) == out["generation"]
+    assert stamp["generator"] == bench.GENERATOR and stamp["pool_vectors"] == len(base.mix_pool)
+    monkeypatch.setattr(bench, "GENERATOR", "another-generator")
+    assert bench.reusable(home, bench.synthetic_stamp(base, 300, 0.01, 10**6)) is None
+
+
+def test_vector_recall_study_builds_the_index_only_and_sweeps_ef_search(base, tmp_path):
+    study = load_benchmark("vector_recall")
+    queries = base.vectors[:30]
+    out = study.study_size(base, queries, 3000, 0.01, (16, 64), threads=1, save_dir=tmp_path / "saved",
+                           from_saved=False, realism=True)
+    rec = out["recall"]
+    # the served efSearch is measured whatever the sweep
+    assert rec["vectors"] == 3000 and set(rec["by_ef_search"]) == {"16", "64", str(rec["ef_search_served"])}
+    assert 0.0 <= rec["by_ef_search"]["16"]["recall_at_10"] <= rec["by_ef_search"]["64"]["recall_at_10"] <= 1.0
+    assert out["build_s"] is not None and out["realism"]["vectors"] == 3000
+    again = study.study_size(base, queries, 3000, 0.01, (16, 64), threads=1, save_dir=tmp_path / "saved",
+                             from_saved=True, realism=False)
+    assert again["build_s"] is None
+    # the kept index finds the same neighbours (only the timings differ)
+    assert {ef: v["recall_at_10"] for ef, v in again["recall"]["by_ef_search"].items()} == {
+        ef: v["recall_at_10"] for ef, v in rec["by_ef_search"].items()}
