@@ -55,6 +55,10 @@ class Settings:
                                  "when settings are read: a missing file or a bad regex is an error).",
                                  shown="`ingest/privacy/data/mrn_patterns.txt`")
     keep_generations: int = _row(3, "Published generations kept on disk for rollback.", minimum=1)
+    shared_db_dir: str = _row("", "RAM directory where the verified copy of the live generation's `chunks.db` is "
+                              "kept once per host and mapped by every worker (named by its checksum; removed when "
+                              "no process uses it). `off`, or a directory that is missing or too small: each "
+                              "process holds its own copy in memory.", shown="`/dev/shm`")
     hnsw_threshold: int = _row(50000, "Chunk count from which the vector index is HNSW instead of exact search.",
                                minimum=1)
     require_login: bool = _row(False, "`1`: physicians must log in to search.")

@@ -455,30 +455,65 @@ def stored_vectors(vectors, n: int, block: int = 8192) -> np.ndarray:
     return out
 
 
-def memory_short(db_path: Path) -> str | None:
-    """Why starting a worker could exhaust this shared machine's memory, or None: a worker verifies chunks.db
-    and holds it in memory (file bytes, a staging copy and the served copy exist at once while it loads)."""
+def mem_available_mb() -> float | None:
     try:
         with open("/proc/meminfo") as fh:
-            avail = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:"))
+            return next(int(line.split()[1]) / 1024 for line in fh if line.startswith("MemAvailable:"))
     except (OSError, StopIteration):
         return None
-    need = 3 * db_path.stat().st_size + (1 << 30)
+
+
+def memory_short(db_path: Path, shared: bool = False) -> str | None:
+    """Why starting a worker could exhaust this shared machine's memory, or None. With a shared copy of chunks.db
+    (KB_SHARED_DB_DIR) the host holds it once, and this process has already made it; without one, each worker
+    verifies chunks.db and holds it in memory (file bytes, a staging copy and the served copy at once while it
+    loads)."""
+    avail_mb = mem_available_mb()
+    if avail_mb is None:
+        return None
+    avail = avail_mb * 2**20
+    size = db_path.stat().st_size
+    need = (0 if shared else 3 * size) + (1 << 30)
     if avail < need:
-        return (f"a worker would need about {need / 2**30:.1f} GiB while loading chunks.db "
-                f"({db_path.stat().st_size / 2**30:.1f} GiB) and {avail / 2**30:.1f} GiB are available")
+        how = "beside the shared copy" if shared else f"while loading chunks.db ({size / 2**30:.1f} GiB)"
+        return f"a worker would need about {need / 2**30:.1f} GiB {how} and {avail / 2**30:.1f} GiB are available"
     return None
 
 
-def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold: int, reuse: bool = False) -> dict:
-    """Build (or, with reuse, keep) the N-chunk generation; times each phase and the build's peak memory."""
+def kept_generation(home: Path, n: int) -> tuple[str, dict | None]:
+    """--reuse-any: the N-chunk generation `home` holds and the stamp it was made with; an error when none."""
+    from index import generation as gens
+
+    try:
+        name = gens.read_current(home)
+        if name and gens.read_manifest(home / gens.GEN_DIR / name)["counts"]["chunks"] == n:
+            try:
+                return name, json.loads((home / STAMP).read_text())
+            except (OSError, ValueError):
+                return name, None
+    except Exception as exc:  # noqa: BLE001 - reported below
+        raise SystemExit(f"error: --reuse-any: {home} holds no readable {n}-chunk generation ({exc})") from exc
+    raise SystemExit(f"error: --reuse-any: {home} holds no {n}-chunk generation (nothing is built with --reuse-any)")
+
+
+def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold: int,
+                    reuse: bool | str = False) -> dict:
+    """Build (or, with reuse, keep) the N-chunk generation; times each phase and the build's peak memory.
+
+    reuse="any" keeps whatever N-chunk generation `home` holds (its stamp is reported, not compared) and never
+    builds: for serving a generation that took an hour to build after the inputs changed a little.
+    """
     from index import generation as gens
     from index.spelling import count_terms
     from index.search import vocabulary_phrases
     from index.vocabulary import Vocabulary
 
     stamp = synthetic_stamp(base, n, noise, hnsw_threshold)
-    name = reusable(home, stamp) if reuse else None
+    kept_stamp = None
+    if reuse == "any":
+        name, kept_stamp = kept_generation(home, n)
+    else:
+        name = reusable(home, stamp) if reuse else None
     phases: dict[str, float] = {}
     peak = None
     vecs = None
@@ -533,6 +568,9 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
     gdir = home / gens.GEN_DIR / name
     manifest = gens.read_manifest(gdir)
     return {"generation": name, "reused": wall is None, "documents": manifest["counts"]["documents"], "chunks": n,
+            **({"reused_stamp": kept_stamp, "stamp_matches": kept_stamp == stamp,
+                "unit_layout": manifest["files"].get("units.npy", {}).get("layout", ["text"])}
+               if reuse == "any" else {}),
             "units": manifest["counts"].get("units"),
             "index_kind": manifest["files"]["vectors.faiss"]["kind"],
             "build_seconds": manifest["build_seconds"], "build_wall_s": round(wall, 3) if wall else None,
@@ -578,7 +616,7 @@ def time_breakdown(kb, q: str) -> dict:
 
 def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: int, noise: float,
                skip_http: bool, hnsw_threshold: int, load_seconds: float = 0.0, users: int = 20,
-               reuse: bool = False, skip_recall: bool = False) -> dict:
+               reuse: bool | str = False, skip_recall: bool = False) -> dict:
     from index.kb import KnowledgeBase
     from kb_settings import Settings
 
@@ -593,9 +631,11 @@ def bench_size(base: Base, home: Path, n: int, questions: list[str], n_queries: 
     t0 = time.perf_counter()
     gen = kb.generation()
     out["load_s"] = round(time.perf_counter() - t0, 3)
+    out["chunks_db_served_from"] = str(gen.served_path) if gen.served_path else "a private in-memory copy"
     server = None
     conn = None
-    short = memory_short(home / "generations" / out["generation"] / "chunks.db")
+    short = memory_short(home / "generations" / out["generation"] / "chunks.db", gen.served_path is not None)
+    out["memory_available_mb_before_serve"] = mem_available_mb()
     if short and not skip_http:
         log(f"{n} chunks: no `kb serve`: {short}")
         out["http_skipped"] = short
@@ -1062,6 +1102,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--users", type=int, default=20, help="concurrent users of the load phase")
     ap.add_argument("--reuse", action="store_true",
                     help="with --home: keep a size's generation built by an earlier run from the same inputs")
+    ap.add_argument("--reuse-any", action="store_true",
+                    help="with --home: keep the generation a size's folder holds even if it was made from other "
+                         "inputs (its stamp is reported); never builds, a size with none is an error")
     ap.add_argument("--noise", type=float, default=0.01,
                     help="sigma per dimension of the isotropic noise added to synthetic vectors (mixed_rows)")
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus", help=argparse.SUPPRESS)
@@ -1070,6 +1113,9 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     except ValueError:
         print(f"error: --sizes must be comma-separated whole numbers, not {args.sizes!r}", file=sys.stderr)
+        return 2
+    if args.reuse_any and not args.home:
+        print("error: --reuse-any needs --home (the folder holding the generations to serve)", file=sys.stderr)
         return 2
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from kb_settings import Settings
@@ -1099,7 +1145,8 @@ def main(argv: list[str] | None = None) -> int:
                                               settings.hnsw_threshold,
                                               args.load_seconds if not args.load_max_chunks
                                               or n <= args.load_max_chunks else 0.0, args.users,
-                                              reuse=args.reuse and bool(args.home), skip_recall=args.skip_recall))
+                                              reuse=("any" if args.reuse_any else args.reuse) if args.home else False,
+                                              skip_recall=args.skip_recall))
             if not args.home:
                 shutil.rmtree(home, ignore_errors=True)
         if not args.skip_recall:

@@ -72,7 +72,7 @@ def measure(gen_dir: Path, mode: str, questions: list[str]) -> dict:
         reader = gen.reader
     else:  # the former way: verified at load, then read from the file on every query
         reader = GenerationReader.open_file(gen_dir / "chunks.db")
-        gen._memory = None  # drop the in-memory copy so only the file-backed cost is counted
+        gen._memory = gen._connections = None  # drop the in-memory copy so only the file-backed cost is counted
         gc.collect()
     reader.chunk_count()
     load_s = time.perf_counter() - t0

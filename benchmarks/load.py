@@ -96,14 +96,17 @@ def proc_memory_mb(pid: int) -> dict:
         with open(f"/proc/{pid}/smaps_rollup") as fh:
             for line in fh:
                 key, _, rest = line.partition(":")
-                if key in ("Pss", "Private_Clean", "Private_Dirty", "Rss"):
+                if key in ("Pss", "Private_Clean", "Private_Dirty", "Rss", "Pss_Anon", "Pss_File", "Pss_Shmem"):
                     out[key] = int(rest.split()[0]) / 1024
     except OSError:
         pass
     uss = out.get("Private_Clean", 0) + out.get("Private_Dirty", 0) if "Private_Dirty" in out else None
     return {"pid": pid, "rss_mb": out.get("VmRSS"), "peak_rss_mb": out.get("VmHWM"),
             "pss_mb": round(out["Pss"], 1) if "Pss" in out else None,
-            "uss_mb": round(uss, 1) if uss is not None else None}
+            "uss_mb": round(uss, 1) if uss is not None else None,
+            # PSS split: the process's own heap (anon), mapped files (vectors, units, model) and shared memory (the
+            # shared copy of chunks.db in /dev/shm); a page shared by n processes counts 1/n in each
+            **{f"pss_{k.lower()}_mb": round(out[f"Pss_{k}"], 1) for k in ("Anon", "File", "Shmem") if f"Pss_{k}" in out}}
 
 
 @dataclass

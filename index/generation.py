@@ -7,7 +7,6 @@ its database is index/genread.py's job. It stays one module past ~300 lines on p
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 import os
@@ -27,9 +26,12 @@ from kb_settings import crash_stage
 
 from .errors import CorruptIndex, KBError, ModelMismatch
 from .genread import GenerationReader
-from .keyword import build_impacts
+from . import shared_db
+from .keyword import POSTING_ROWS, POSTING_SCORES, build_impacts, load_postings
+from .shared_db import MemoryCopy, SharedCopy
 from .vectors import VectorIndex
 
+POSTING_FILES = (POSTING_ROWS, POSTING_SCORES)
 KEYWORD_WEIGHTS = (10.0, 1.0, 1.0)  # FTS5 bm25 column weights (title, section, body); the search uses the same
 
 FORMAT = "practice-partner-kb"
@@ -307,7 +309,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     db.executemany("INSERT INTO terms VALUES (?,?)", sorted(inp.terms.items()))
     db.execute("COMMIT")
     db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('optimize')")
-    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, progress=progress, phrases=inp.phrases)
+    keyword_stats = build_impacts(db, KEYWORD_WEIGHTS, tmp, progress=progress, phrases=inp.phrases)
     db.close()
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")
@@ -318,6 +320,8 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
         "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
         "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
     }
+    for posting in POSTING_FILES:  # the keyword leg's precomputed contributions (index/keyword.py)
+        files[posting] = {"sha256": file_sha256(tmp / posting), "bytes": (tmp / posting).stat().st_size}
     if inp.unit_vectors is not None:
         files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units),
                                                   int(inp.model.get("dimension") or inp.vectors.shape[1]))
@@ -385,51 +389,45 @@ def read_manifest(gen_dir: Path) -> dict:
     return manifest
 
 
-class _VerifiedDatabase:
-    """chunks.db held in memory from the very bytes whose SHA-256 was checked, so no later change on disk
-    (a bit flip, a partial copy) can reach a reader; shared by the process's threads through SQLite's memdb VFS."""
+class _Connections:
+    """One read-only connection per thread onto the verified copy of chunks.db."""
 
-    _seq = itertools.count()
+    def __init__(self, copy: MemoryCopy | SharedCopy):
+        self.copy = copy
+        self._local = threading.local()
 
-    def __init__(self, data: bytes, label: str):
-        self.uri = f"file:/practice-partner-{os.getpid()}-{next(self._seq)}-{label}?vfs=memdb"
-        staging = sqlite3.connect(":memory:")
-        try:
-            staging.deserialize(data)
-            del data
-            self._holder = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
-            staging.backup(self._holder)
-        finally:
-            staging.close()
-
-    def connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.uri + "&mode=ro", uri=True, check_same_thread=False)
-        conn.execute("PRAGMA query_only=1")
+    def get(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = self.copy.connect()
+            self._local.db = conn
         return conn
 
 
 class Generation:
     """A loaded, verified, read-only generation; safe to share between threads."""
 
-    def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: "_VerifiedDatabase",
-                 unit_vectors: np.ndarray | None = None):
+    def __init__(self, gen_dir: Path, manifest: dict, vectors: VectorIndex, memory: MemoryCopy | SharedCopy,
+                 unit_vectors: np.ndarray | None = None, postings: tuple[np.ndarray, np.ndarray] | None = None):
         self.dir = gen_dir
         self.name = gen_dir.name
         self.manifest = manifest
         self.vectors = vectors
-        self._memory = memory
-        self._local = threading.local()
+        self._memory = memory  # the verified copy of chunks.db that is served (index/shared_db.py)
         self.unit_vectors = unit_vectors  # int8, memory-mapped; None for a generation built before answer units
         self.unit_scale = float(manifest["files"].get(UNIT_VECTORS, {}).get("scale", 1.0))
         # which vectors a row of units.npy holds, side by side; ["text"] for a generation built before placed ones
         self.unit_layout = list(manifest["files"].get(UNIT_VECTORS, {}).get("layout", ["text"]))
         self.cache: dict = {}  # per-generation derived data (term dictionary, speller), built on first use
-        self.reader = GenerationReader(lambda: self.db)  # typed queries; the only reader of chunks.db
+        # no reference back to the generation: a dropped one is freed (and its shared copy let go) at once
+        self._connections = _Connections(memory)
+        # typed queries; the only reader of chunks.db (and of the keyword runs mapped beside it, when built with them)
+        self.reader = GenerationReader(self._connections.get, postings)
         self._stamps = self._stat()
 
     def _stat(self) -> dict:
         out = {}
-        for name in ("chunks.db", "vectors.faiss", "manifest.json"):
+        for name in (*self.manifest["files"], "manifest.json"):  # every verified file, mapped ones included
             try:
                 st = (self.dir / name).stat()
                 out[name] = (st.st_mtime_ns, st.st_size)
@@ -440,13 +438,16 @@ class Generation:
     def damaged_on_disk(self) -> str | None:
         """Whether a file of this generation changed on disk since it was verified (cheap: a stat per file; a
         changed one is hashed again). What is served is unaffected (the verified copy in memory); this tells the
-        operator before the next restart needs the fallback."""
+        operator before the next restart needs the fallback. The served copy itself is checked the same way."""
+        served = self._memory.damaged()
+        if served:
+            return f"generation {self.name}: {served}"
         now = self._stat()
         if now == self._stamps:
             return None
         self._stamps = now
         files = self.manifest["files"]
-        for name in ("chunks.db", "vectors.faiss"):
+        for name in files:
             try:
                 if file_sha256(self.dir / name) != files[name]["sha256"]:
                     return f"generation {self.name}: {name} no longer matches its checksum on disk"
@@ -459,7 +460,10 @@ class Generation:
         return None
 
     @classmethod
-    def load(cls, gen_dir: Path, expected_model: str | None = None, mmap: bool = True) -> "Generation":
+    def load(cls, gen_dir: Path, expected_model: str | None = None, mmap: bool = True,
+             shared_dir: Path | None = None) -> "Generation":
+        """Verify every file against the manifest and load it; chunks.db is served from a verified copy, shared by
+        the host's processes in `shared_dir` (see index/shared_db.py) or, when None, held in this process."""
         manifest = read_manifest(gen_dir)
         if expected_model and manifest["model"]["fingerprint"] != expected_model:
             raise ModelMismatch(
@@ -476,12 +480,6 @@ class Generation:
         if vsum != files["vectors.faiss"]["sha256"]:
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss does not match its checksum")
         try:
-            dbytes = (gen_dir / "chunks.db").read_bytes()
-        except OSError as exc:
-            raise CorruptIndex(f"generation {gen_dir.name}: chunks.db unreadable ({exc.strerror})") from exc
-        if hashlib.sha256(dbytes).hexdigest() != files["chunks.db"]["sha256"]:
-            raise CorruptIndex(f"generation {gen_dir.name}: chunks.db does not match its checksum")
-        try:
             vectors = VectorIndex.load(vpath, files["vectors.faiss"]["kind"], mmap=mmap)
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
@@ -494,16 +492,33 @@ class Generation:
                 unit_vectors = np.load(upath, mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError) as exc:
                 raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} unreadable ({exc})") from exc
-        return cls(gen_dir, manifest, vectors, _VerifiedDatabase(dbytes, gen_dir.name), unit_vectors)
+        postings = None
+        if all(name in files for name in POSTING_FILES):
+            try:
+                for name in POSTING_FILES:
+                    if file_sha256(gen_dir / name) != files[name]["sha256"]:
+                        raise CorruptIndex(f"generation {gen_dir.name}: {name} does not match its checksum")
+                postings = load_postings(gen_dir)
+            except (OSError, ValueError) as exc:
+                raise CorruptIndex(f"generation {gen_dir.name}: keyword postings unreadable ({exc})") from exc
+        db = files["chunks.db"]
+        served = shared_db.load(gen_dir / "chunks.db", db["sha256"], int(db["bytes"]), gen_dir.name, shared_dir)
+        return cls(gen_dir, manifest, vectors, served, unit_vectors, postings)
+
+    @property
+    def served_path(self) -> Path | None:
+        """The shared file chunks.db is served from, or None when this process holds its own copy."""
+        return self._memory.path
+
+    def release(self) -> None:
+        """This process is done with the generation: its shared copy of chunks.db goes once no process holds it."""
+        if isinstance(self._memory, SharedCopy):
+            self._memory.release()
 
     @property
     def db(self) -> sqlite3.Connection:
-        """One read-only connection per thread, onto the in-memory copy whose checksum was verified."""
-        conn = getattr(self._local, "db", None)
-        if conn is None:
-            conn = self._memory.connect()
-            self._local.db = conn
-        return conn
+        """One read-only connection per thread, onto the copy whose checksum was verified (in RAM)."""
+        return self._connections.get()
 
     @property
     def counts(self) -> dict:

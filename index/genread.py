@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .keyword import has_impacts, keyword_search
+from .keyword import POSTING_ROWS, has_impacts, keyword_search, load_postings
 from .types import SearchFilters
 
 _DOC_META = "doc_id, title, doc_type, source, published, reviewed, tags, filename, basis, content_hash, n_chunks"
@@ -146,15 +146,18 @@ def _marks(n: int) -> str:
 class GenerationReader:
     """Typed, read-only queries over one generation's database (a verified in-memory copy, or a file on disk)."""
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection]):
+    def __init__(self, connect: Callable[[], sqlite3.Connection],
+                 postings: tuple[np.ndarray, np.ndarray] | None = None):
         self._connect = connect
         self._impacts: bool | None = None
+        self.postings = postings  # the keyword leg's runs (index/keyword.py); None: kept as blobs, or none at all
 
     @classmethod
     def open_file(cls, path: Path) -> "GenerationReader":
         """A reader on a chunks.db file as it is on disk (unverified: for benchmarks checking served answers)."""
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-        return cls(lambda: conn)
+        beside = Path(path).parent
+        return cls(lambda: conn, load_postings(beside) if (beside / POSTING_ROWS).exists() else None)
 
     def close(self) -> None:
         self._connect().close()
@@ -263,7 +266,8 @@ class GenerationReader:
             f" AND rowid IN (SELECT c.chunk_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id WHERE {where})")
         try:
             if use_impacts and self.has_impacts():  # frequent terms precomputed at build: same ranking, faster
-                return keyword_search(self._db, match.split(" OR "), n, weights, n_rows, restrict, params, allowed)
+                return keyword_search(self._db, match.split(" OR "), n, weights, n_rows, restrict, params, allowed,
+                                      self.postings)
             wt, ws, wb = weights
             rows = self._db.execute(
                 f"SELECT rowid, -bm25(chunks_fts, {wt}, {ws}, {wb}) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"

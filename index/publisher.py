@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from . import generation as gens
+from . import shared_db
 from .catalog import Catalog
 from .context import KBContext
 
@@ -132,5 +133,7 @@ class Publisher:
         gens._crash_point("before-build")
         name = gens.build(self.ctx.home, inp, progress)
         gens.prune(self.ctx.home, self.ctx.settings.keep_generations)
+        # shared copies of chunks.db no process serves any more (the last worker usually removes its own)
+        shared_db.sweep(shared_db.shared_dir(self.ctx.settings.shared_db_dir))
         self.ctx.export_encoder()
         return name, embedded

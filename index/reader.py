@@ -10,7 +10,7 @@ from pathlib import Path
 from ingest.models import Section, sections_from_json
 
 from . import generation as gens
-from . import originals
+from . import originals, shared_db
 from .context import KBContext
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, ModelMismatch, QueryError
 from .search import MODES, Retriever, demote_glossary, diversify, load_hits, table_cells
@@ -68,7 +68,7 @@ class Reader:
             try:
                 if damage is not None:
                     raise damage
-                loaded = gens.Generation.load(self.ctx.home / gens.GEN_DIR / name, self.ctx.embedder.fingerprint)
+                loaded = self._load(name)
             except ModelMismatch:
                 raise
             except CorruptIndex as exc:
@@ -83,6 +83,10 @@ class Reader:
             self._refused = None
             return loaded
 
+    def _load(self, name: str) -> gens.Generation:
+        return gens.Generation.load(self.ctx.home / gens.GEN_DIR / name, self.ctx.embedder.fingerprint,
+                                    shared_dir=shared_db.shared_dir(self.ctx.settings.shared_db_dir))
+
     def _watch(self, gen: gens.Generation) -> None:
         """At most every WATCH_SECONDS: has the served generation changed on disk since it was verified?"""
         now = time.monotonic()
@@ -91,7 +95,7 @@ class Reader:
         self._watched = now
         problem = gen.damaged_on_disk()
         if problem:
-            log.error("%s; still serving its verified copy in memory, but a restart would fall back to an older "
+            log.error("%s; still serving its verified copy in RAM, but a restart would fall back to an older "
                       "generation: run `kb reindex` (rebuilds from the catalogue) or `kb rollback`", problem)
 
     def _newest_intact(self, damaged: str | None, exc: CorruptIndex) -> gens.Generation:
@@ -100,7 +104,7 @@ class Reader:
             if name == damaged:
                 continue
             try:
-                gen = gens.Generation.load(self.ctx.home / gens.GEN_DIR / name, self.ctx.embedder.fingerprint)
+                gen = self._load(name)
             except CorruptIndex:
                 continue
             log.error("%s; serving %s, the newest intact published generation, instead. To recover, run "

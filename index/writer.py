@@ -20,7 +20,7 @@ from ingest.readers import PARSER_VERSION, supported
 from ingest.sandbox import ParserPool, display_name, walk
 
 from . import generation as gens
-from . import originals
+from . import originals, shared_db
 from .catalog import Catalog
 from .context import KBContext
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, KBError, KBLocked
@@ -79,7 +79,8 @@ class Writer:
             return
         try:
             name = gens.read_current(self.ctx.home)
-            gen = gens.Generation.load(self.ctx.home / gens.GEN_DIR / name) if name else None
+            gen = (gens.Generation.load(self.ctx.home / gens.GEN_DIR / name, shared_dir=self._shared())
+                   if name else None)
         except CorruptIndex as exc:
             log.error("an interrupted write left the catalogue ahead of the live generation, which is damaged "
                       "(%s); run `kb rollback`", exc)
@@ -103,6 +104,10 @@ class Writer:
                       for c in gen.reader.chunks(doc_id=d.doc_id)]
             docs.append((row, chunks))
         return docs
+
+    def _shared(self):
+        """Where a generation loaded to be read whole (rollback, repair) keeps its copy of chunks.db."""
+        return shared_db.shared_dir(self.ctx.settings.shared_db_dir)
 
     def writer_active(self) -> bool:
         """Whether some process holds the write lock now (a job marked running without it has died)."""
@@ -276,7 +281,7 @@ class Writer:
             gen = None
             for target in gens.intact_published(self.ctx.home, before=live):
                 try:
-                    gen = gens.Generation.load(self.ctx.home / gens.GEN_DIR / target)
+                    gen = gens.Generation.load(self.ctx.home / gens.GEN_DIR / target, shared_dir=self._shared())
                     break
                 except CorruptIndex as exc:
                     log.error("skipping %s for rollback: %s", target, exc)

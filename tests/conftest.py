@@ -12,6 +12,31 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from fixtures import make_kb, write_all  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_shared_db_dir(tmp_path_factory):
+    """Shared copies of chunks.db go to a temporary directory, never /dev/shm: in this process (the default
+    directory) and in every `kb` subprocess (KB_SHARED_DB_DIR)."""
+    import index.shared_db as shared_db
+
+    path = tmp_path_factory.mktemp("shm")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(shared_db, "DEFAULT_DIR", path)
+        mp.setenv("KB_SHARED_DB_DIR", str(path))
+        yield path
+
+
+@pytest.fixture
+def shared_db_dir(tmp_path, monkeypatch):
+    """A test's own shared directory for copies of chunks.db (empty at the start)."""
+    import index.shared_db as shared_db
+
+    path = tmp_path / "shm"
+    path.mkdir()
+    monkeypatch.setattr(shared_db, "DEFAULT_DIR", path)
+    monkeypatch.setenv("KB_SHARED_DB_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from index.embedder import get_embedder

@@ -113,6 +113,12 @@ def test_synthetic_build_at_2000_chunks_is_hnsw_reusable_and_recall_is_against_s
 
     again = bench.build_synthetic(base, home, 2000, 0.025, hnsw_threshold=1000, reuse=True)
     assert again["reused"] and again["generation"] == out["generation"] and again["_vectors"] is None
+    # --reuse-any serves what the folder holds, made from other inputs, and never builds
+    kept = bench.build_synthetic(base, home, 2000, 0.05, hnsw_threshold=1000, reuse="any")
+    assert kept["reused"] and kept["generation"] == out["generation"] and kept["stamp_matches"] is False
+    with pytest.raises(SystemExit, match="no 2000-chunk generation"):
+        bench.build_synthetic(base, tmp_path / "empty", 2000, 0.025, hnsw_threshold=1000, reuse="any")
+    assert not (tmp_path / "empty").exists()
     other = bench.build_synthetic(base, home, 2000, 0.05, hnsw_threshold=1000, reuse=True)  # different noise
     assert not other["reused"]
 

@@ -40,7 +40,8 @@ def corpus_gens(tmp_path_factory, embedder):
     gen_dir = kb.home / "generations" / read_current(kb.home)
     fast = Generation.load(gen_dir)
     plain = Generation.load(gen_dir)
-    plain.__dict__["_kw_impacts"] = False  # the FTS5-only path the product used before
+    plain.reader._impacts = False  # the FTS5-only path the product used before
+    assert fast.reader.postings is not None and fast.reader.has_impacts()
     assert fast.manifest["keyword_impacts"]["terms"] > 100
     assert fast.manifest["keyword_impacts"]["phrases"] > 10  # the vocabulary's multi-word terms ("chronic pain")
     return kb, fast, plain
@@ -80,3 +81,36 @@ def test_a_phrase_is_keyed_by_its_stems():
     assert keyword.impact_key(["chronic", "pain"]) == "chronic pain"
     assert keyword.impact_key(["opioid", "use", "disorders"]) == "opioid us disord"
     assert keyword.impact_key(["causes"]) == "caus"
+
+
+def test_runs_and_the_older_blob_layout_give_the_same_results(tmp_path):
+    """Generations built before the runs moved to kw_rows.npy / kw_scores.npy kept them as blobs: both are read."""
+    import sqlite3
+
+    texts = ["chronic pain and opioids", "opioid taper for chronic pain", "naloxone for opioid overdose",
+             "pain in the knee", "opioids, opioids and more opioids", "chronic cough"]
+    db = sqlite3.connect(":memory:", isolation_level=None)  # as the generation build opens it
+    db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, body, tokenize='porter unicode61')")
+    db.executemany("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?, '', '', ?)", enumerate(texts))
+    weights = (10.0, 1.0, 1.0)
+    stats = keyword.build_impacts(db, weights, tmp_path, min_rows=2, phrases=["chronic pain"])
+    assert stats["phrases"] == 1 and stats["postings"] > 0
+    assert not list(tmp_path.glob("*.raw"))
+    postings = keyword.load_postings(tmp_path)
+    assert len(postings[0]) == len(postings[1]) == stats["postings"]
+
+    old = sqlite3.connect(":memory:")
+    old.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, section, body, tokenize='porter unicode61')")
+    old.executemany("INSERT INTO chunks_fts (rowid, title, section, body) VALUES (?, '', '', ?)", enumerate(texts))
+    old.execute(f"CREATE TABLE {keyword.IMPACT_TABLE} (term TEXT PRIMARY KEY, n_rows INTEGER, rowids BLOB, "
+                "scores BLOB) WITHOUT ROWID")
+    for term, count, start in db.execute(f"SELECT term, n_rows, start FROM {keyword.IMPACT_TABLE}"):
+        run = slice(start, start + count)
+        old.execute(f"INSERT INTO {keyword.IMPACT_TABLE} VALUES (?,?,?,?)",
+                    (term, count, postings[0][run].astype("<i4").tobytes(), postings[1][run].astype("<f8").tobytes()))
+    phrases = ['"opioids"', '"opioid"', '"chronic pain"', '"knee"']
+    new = keyword.keyword_search(db, phrases, 4, weights, len(texts), postings=postings)
+    before = keyword.keyword_search(old, phrases, 4, weights, len(texts))
+    plain = db.execute(f"SELECT rowid, -{keyword.bm25_sql(weights)} FROM chunks_fts WHERE chunks_fts MATCH ? "
+                       f"ORDER BY 2 DESC LIMIT 4", [" OR ".join(phrases)]).fetchall()
+    assert _same(new, before) and _same(new, [(r, s) for r, s in plain])
