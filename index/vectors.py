@@ -10,7 +10,7 @@ import numpy as np
 
 # Measured on synthetic mixtures of real embeddings, 445 real queries (BENCHMARKS.md "Vector-index recall at a
 # million"): efConstruction 80 gave recall@10 0.93 at 100k and 0.89 at 1M with efSearch 512; 160 gives 0.96 at
-# 100k (efSearch 128) and 0.96 at 1M (efSearch 736, ~3 ms).
+# 100k (efSearch 128) and 0.96 at 1M (efSearch 736: 2.4 ms of CPU per search, p50).
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 160
 HNSW_EF_SEARCH = 128  # the served efSearch up to HNSW_EF_SEARCH_BASE vectors; it grows above (ef_search_for)
