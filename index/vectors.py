@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 
 # Measured on synthetic mixtures of real embeddings, 445 real queries (BENCHMARKS.md "Vector-index recall at a
-# million"): efConstruction 80 gave recall@10 0.93 at 100k and 0.89 at 1M with efSearch 512; 160 gives 0.96 at
+# million"): efConstruction 80 gave recall@10 0.93 at 100k (efSearch 128), 0.89 at 1M (512); 160 gives 0.96 at
 # 100k (efSearch 128) and 0.96 at 1M (efSearch 736: 2.4 ms of CPU per search, p50).
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 160
