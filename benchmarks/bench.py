@@ -536,7 +536,8 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
         inp = gens.BuildInput(docs=docs, vectors=vecs, model=base.manifest["model"],
                               chunking=base.manifest["chunking"], catalog_version=1, hnsw_threshold=hnsw_threshold,
                               units=units, unit_vectors=unit_vecs, terms=terms,
-                              phrases=vocabulary_phrases(Vocabulary.load()))
+                              phrases=vocabulary_phrases(Vocabulary.load()),
+                              build_threads=os.cpu_count() or 1)  # the product's default (KB_BUILD_THREADS=0)
         marks: dict[str, list[float]] = {}
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -245,6 +245,7 @@ class BuildInput:
     unit_vectors: np.ndarray | None = None              # float32, one row per unit: its own vector[, its placed one]
     terms: dict[str, int] = field(default_factory=dict)  # the generation's term dictionary: word -> count
     phrases: list[str] = field(default_factory=list)     # multi-word vocabulary terms whose bm25 is precomputed
+    build_threads: int = 1                               # OpenMP threads for an HNSW graph (KB_BUILD_THREADS)
 
 
 def build(home: Path, inp: BuildInput, progress=None) -> str:
@@ -268,7 +269,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     started = time.time()
     n_chunks = int(inp.vectors.shape[0])
 
-    vindex = VectorIndex.build(inp.vectors, inp.hnsw_threshold)
+    vindex = VectorIndex.build(inp.vectors, inp.hnsw_threshold, threads=inp.build_threads)
     vbytes = vindex.to_bytes()
     write_bytes(tmp / "vectors.faiss", vbytes)
     _crash_point("after-vectors")

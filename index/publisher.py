@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Callable
 
 import numpy as np
@@ -129,7 +130,8 @@ class Publisher:
                    "max_seq_length": emb.max_seq_length},
             chunking=self.ctx.chunk_params.to_dict(), catalog_version=catalog.version,
             hnsw_threshold=self.ctx.settings.hnsw_threshold, units=units, unit_vectors=unit_vectors, terms=terms,
-            phrases=vocabulary_phrases(self.ctx.vocabulary))
+            phrases=vocabulary_phrases(self.ctx.vocabulary),
+            build_threads=self.ctx.settings.build_threads or (os.cpu_count() or 1))
         gens._crash_point("before-build")
         name = gens.build(self.ctx.home, inp, progress)
         gens.prune(self.ctx.home, self.ctx.settings.keep_generations)

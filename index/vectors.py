@@ -58,7 +58,8 @@ class VectorIndex:
         self.threads = threads  # OpenMP threads for one search, set around the call only
 
     @classmethod
-    def build(cls, vectors: np.ndarray, hnsw_threshold: int) -> "VectorIndex":
+    def build(cls, vectors: np.ndarray, hnsw_threshold: int, threads: int = 1) -> "VectorIndex":
+        """The index over `vectors`; an HNSW graph is built with `threads` OpenMP threads (search uses its own)."""
         dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 384
         if len(vectors) >= hnsw_threshold:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -68,7 +69,8 @@ class VectorIndex:
             index = faiss.IndexFlatIP(dim)
             kind = "flat"
         if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype="float32"))
+            with omp_threads(threads if kind == "hnsw" else 1):
+                index.add(np.ascontiguousarray(vectors, dtype="float32"))
         if kind == "hnsw":
             index.hnsw.efSearch = ef_search_for(index.ntotal)
         return cls(index, kind)

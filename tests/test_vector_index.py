@@ -51,3 +51,25 @@ def test_served_ef_search_grows_with_the_index_and_stays_bounded(monkeypatch):
     again = VectorIndex.from_bytes(hnsw.to_bytes(), "hnsw")
     assert again.ef_search == hnsw.ef_search
     assert again._index.hnsw.efSearch == hnsw.ef_search
+
+
+def test_an_hnsw_graph_built_on_two_threads_finds_what_one_thread_finds():
+    """KB_BUILD_THREADS: the graph is built in parallel (not bit-identical), with the same search quality, and the
+    caller's OpenMP thread count is restored afterwards."""
+    import faiss
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3000, 32)).astype("float32")
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    before = faiss.omp_get_max_threads()
+    one = VectorIndex.build(x, hnsw_threshold=1000, threads=1)
+    two = VectorIndex.build(x, hnsw_threshold=1000, threads=2)
+    assert faiss.omp_get_max_threads() == before
+    assert one.kind == two.kind == "hnsw" and one.size == two.size == 3000
+    hits_one = hits_two = 0
+    exact = x[:200] @ x.T
+    truth = np.argsort(-exact, axis=1)[:, :10]
+    for i, q in enumerate(x[:200]):
+        hits_one += len(set(one.search(q, 10)[1].tolist()) & set(truth[i].tolist()))
+        hits_two += len(set(two.search(q, 10)[1].tolist()) & set(truth[i].tolist()))
+    assert hits_two >= 0.97 * hits_one
