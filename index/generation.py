@@ -390,6 +390,16 @@ def read_manifest(gen_dir: Path) -> dict:
     return manifest
 
 
+def _verify_file(gen_dir: Path, name: str, files: dict) -> None:
+    """Raise CorruptIndex unless the generation's file `name` matches the SHA-256 its manifest gives."""
+    try:
+        digest = file_sha256(gen_dir / name)
+    except OSError as exc:
+        raise CorruptIndex(f"generation {gen_dir.name}: {name} unreadable ({exc.strerror})") from exc
+    if digest != files[name]["sha256"]:
+        raise CorruptIndex(f"generation {gen_dir.name}: {name} does not match its checksum")
+
+
 class _Connections:
     """One read-only connection per thread onto the verified copy of chunks.db."""
 
@@ -473,35 +483,23 @@ class Generation:
                 "set KB_MODEL back or run `kb reindex` to rebuild with the new model")
         files = manifest["files"]
         vpath = gen_dir / "vectors.faiss"
-        try:
-            # hashed as a stream: the file lands in the page cache once, and the index below maps it from there
-            vsum = file_sha256(vpath)
-        except OSError as exc:
-            raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss unreadable ({exc.strerror})") from exc
-        if vsum != files["vectors.faiss"]["sha256"]:
-            raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss does not match its checksum")
+        # hashed as a stream: the file lands in the page cache once, and the index below maps it from there
+        _verify_file(gen_dir, "vectors.faiss", files)
         try:
             vectors = VectorIndex.load(vpath, files["vectors.faiss"]["kind"], mmap=mmap)
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError on damaged data
             raise CorruptIndex(f"generation {gen_dir.name}: vectors.faiss cannot be read ({exc})") from exc
-        unit_vectors = None
-        if UNIT_VECTORS in files:
-            upath = gen_dir / UNIT_VECTORS
-            try:
-                if file_sha256(upath) != files[UNIT_VECTORS]["sha256"]:
-                    raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} does not match its checksum")
-                unit_vectors = np.load(upath, mmap_mode="r", allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise CorruptIndex(f"generation {gen_dir.name}: {UNIT_VECTORS} unreadable ({exc})") from exc
-        postings = None
-        if all(name in files for name in POSTING_FILES):
-            try:
+        unit_vectors = postings = None
+        try:
+            if UNIT_VECTORS in files:
+                _verify_file(gen_dir, UNIT_VECTORS, files)
+                unit_vectors = np.load(gen_dir / UNIT_VECTORS, mmap_mode="r", allow_pickle=False)
+            if all(name in files for name in POSTING_FILES):
                 for name in POSTING_FILES:
-                    if file_sha256(gen_dir / name) != files[name]["sha256"]:
-                        raise CorruptIndex(f"generation {gen_dir.name}: {name} does not match its checksum")
+                    _verify_file(gen_dir, name, files)
                 postings = load_postings(gen_dir)
-            except (OSError, ValueError) as exc:
-                raise CorruptIndex(f"generation {gen_dir.name}: keyword postings unreadable ({exc})") from exc
+        except (OSError, ValueError) as exc:
+            raise CorruptIndex(f"generation {gen_dir.name}: a memory-mapped file is unreadable ({exc})") from exc
         db = files["chunks.db"]
         served = shared_db.load(gen_dir / "chunks.db", db["sha256"], int(db["bytes"]), gen_dir.name, shared_dir)
         return cls(gen_dir, manifest, vectors, served, unit_vectors, postings)
