@@ -85,6 +85,10 @@ class Settings:
     workers: int = _row(2, "gunicorn worker processes for `kb serve` (measured best on 2 cores; see below).",
                         minimum=1)
     threads: int = _row(2, "Threads per worker for `kb serve`.", minimum=1)
+    keepalive: int = _row(0, "Seconds `kb serve` keeps an idle HTTP connection open for the client's next request. "
+                          "`0` closes it after each response, so connections spread over every worker (kept open, "
+                          "a burst of clients stays on the worker that accepted it first); behind a proxy that "
+                          "reuses connections, a few seconds saves a TCP handshake.", minimum=0)
     behind_tls: bool = _row(False, "`1`: the app is served over HTTPS (behind a TLS proxy), so session cookies are "
                             "marked `Secure`.")
     session_hours: float = _row(12.0, "How long a login lasts (a clinic day); logging out, a password or role "

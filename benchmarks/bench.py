@@ -752,12 +752,16 @@ def bench_load(home: Path, hnsw_threshold: int, questions: list[str], seconds: f
         holder: dict = {}
         th = threading.Thread(target=lambda: holder.setdefault(
             "records", loadmod.run_threads(server.base, questions, users, stop)), daemon=True)
+        cpu_before = server.cpu()
         t0 = time.perf_counter()
         th.start()
         time.sleep(seconds)
         stop.set()
         th.join()
         wall = time.perf_counter() - t0
+        # how the load spread: each worker's share of the workers' CPU (one worker taking every connection
+        # halves what two cores serve)
+        out["worker_cpu_shares"] = loadmod.cpu_shares(cpu_before, server.cpu())
         out["memory_loaded"] = server.memory()
     finally:
         server.stop()

@@ -83,6 +83,23 @@ def _children(pid: int) -> list[int]:
     return sorted(out)
 
 
+def proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (/proc/PID/stat), or None once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
+def cpu_shares(before: dict[int, float | None], after: dict[int, float | None]) -> list[float]:
+    """Each worker's share of the CPU all workers used between two `Server.cpu()` readings (sums to 1)."""
+    used = [max(0.0, (after.get(p) or 0.0) - (before.get(p) or 0.0)) for p in before]
+    total = sum(used)
+    return [round(u / total, 3) if total else 0.0 for u in used]
+
+
 def proc_memory_mb(pid: int) -> dict:
     """VmRSS and VmHWM (peak RSS) of a process, in MiB, from /proc/PID/status; PSS and private (USS) memory from
     /proc/PID/smaps_rollup: pages shared with other workers (the mapped vectors) count in RSS but not in USS."""
@@ -128,6 +145,10 @@ class Server:
     def memory(self) -> dict:
         """RSS of the gunicorn master and of each worker process."""
         return {"master": proc_memory_mb(self.proc.pid), "workers": [proc_memory_mb(p) for p in self.worker_pids()]}
+
+    def cpu(self) -> dict[int, float | None]:
+        """CPU seconds used so far by each worker process (to see how the load spread over them)."""
+        return {p: proc_cpu_s(p) for p in self.worker_pids()}
 
     def log_tail(self, n: int = 4000) -> str:
         try:
@@ -522,6 +543,7 @@ def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int
     reindex_results: list[dict] = []
     with start_server(home, workers=workers, threads=threads, log_dir=workdir) as server:
         mem_before = server.memory()
+        cpu_before = server.cpu()
         stop = threading.Event()
         reindex_stop = threading.Event()
         t_start = time.monotonic()
@@ -571,6 +593,7 @@ def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int
         if reindexer is not None:
             reindexer.join(5)
         mem_after = server.memory()
+        shares = cpu_shares(cpu_before, server.cpu())
         server_alive = server.proc.poll() is None
     for r in reindex_results:
         r["finished_during_load"] = r.pop("finished_at") - t_start <= load_seconds
@@ -593,6 +616,7 @@ def run_load(home: Path, users: int = 20, duration: float = 60.0, reindexes: int
         **check,
         "reindexes": reindex_results,
         "server_memory_before": mem_before, "server_memory_after": mem_after, "server_alive": server_alive,
+        "worker_cpu_shares": shares,
         "locust": locust_summary, "workdir": str(workdir),
     }
     report["ok"] = bool(

@@ -36,6 +36,7 @@ def _report(name: str, report: dict) -> None:
     brief["reindexes"] = [{k: r[k] for k in ("exit_code", "before", "after", "seconds", "finished_during_load")}
                           for r in report["reindexes"]]
     brief["worker_rss_mb"] = [w["rss_mb"] for w in report["server_memory_after"]["workers"]]
+    brief["worker_cpu_shares"] = report["worker_cpu_shares"]
     print(f"\n{name}: {json.dumps(brief)}")
 
 
@@ -56,6 +57,16 @@ def test_twenty_users_zero_errors(load, served_home, tmp_path):
     _assert_clean(report)
     assert len(report["generations_served"]) == 1
     assert report["ok"]
+
+
+def test_two_workers_share_the_load(load, served_home, tmp_path):
+    """`kb serve`'s default (2 workers): twenty clients arriving at once spread over both workers. With gunicorn's
+    keep-alive on, the first worker accepted every connection and the second stayed idle (half the throughput)."""
+    report = load.run_load(served_home, users=USERS, duration=15, workers=2, threads=2, workdir=tmp_path / "run")
+    _report("two workers", report)
+    _assert_clean(report)
+    shares = report["worker_cpu_shares"]
+    assert len(shares) == 2 and min(shares) > 0.25, shares
 
 
 @pytest.mark.parametrize("engine", ["threads", "locust"])

@@ -203,6 +203,8 @@ def index() -> Any:
 
 def _count_gap(result: Any, q: str) -> None:
     """Count searches that found nothing or no answer, for the curators' gaps view (text only if opted in)."""
+    if gaps.gap_status(result) is None:  # most searches: no webapp.db connection at all
+        return
     try:
         gaps.record(get_db(), result, q, current_app.extensions["kb_settings"].log_queries)
     except Exception:  # noqa: BLE001 - a busy webapp.db must never fail a physician's search

@@ -25,6 +25,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict:
         "bind": f"{host}:{port}",
         "workers": settings.workers,
         "threads": settings.threads,
+        "keepalive": settings.keepalive,
         "worker_class": "gthread",
         "preload_app": False,
         "timeout": 300,
