@@ -24,6 +24,7 @@ import numpy as np
 from ingest.models import sections_from_json
 from kb_settings import crash_stage
 
+from .checksum import Checksum, bytes_entry, file_entry
 from .errors import CorruptIndex, KBError, ModelMismatch
 from .genread import GenerationReader
 from . import shared_db
@@ -86,14 +87,6 @@ def write_bytes(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_current(home: Path) -> str | None:
@@ -318,11 +311,11 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     _crash_point("after-database")
 
     files = {
-        "vectors.faiss": {"sha256": hashlib.sha256(vbytes).hexdigest(), "bytes": len(vbytes), "kind": vindex.kind},
-        "chunks.db": {"sha256": file_sha256(db_path), "bytes": db_path.stat().st_size},
+        "vectors.faiss": bytes_entry(vbytes, kind=vindex.kind),
+        "chunks.db": file_entry(db_path),
     }
     for posting in POSTING_FILES:  # the keyword leg's precomputed contributions (index/keyword.py)
-        files[posting] = {"sha256": file_sha256(tmp / posting), "bytes": (tmp / posting).stat().st_size}
+        files[posting] = file_entry(tmp / posting)
     if inp.unit_vectors is not None:
         files[UNIT_VECTORS] = _write_unit_vectors(tmp / UNIT_VECTORS, inp.unit_vectors, len(inp.units),
                                                   int(inp.model.get("dimension") or inp.vectors.shape[1]))
@@ -371,8 +364,7 @@ def _write_unit_vectors(path: Path, vectors: np.ndarray, n_units: int, dimension
             fh.write(np.clip(np.rint(vectors[s:s + _UNIT_BLOCK] * scale), -127, 127).astype("int8").tobytes())
         fh.flush()
         os.fsync(fh.fileno())
-    return {"sha256": file_sha256(path), "bytes": path.stat().st_size, "dtype": "int8", "scale": scale,
-            "rows": int(vectors.shape[0]), "layout": layout}
+    return file_entry(path, dtype="int8", scale=scale, rows=int(vectors.shape[0]), layout=layout)
 
 
 def read_manifest(gen_dir: Path) -> dict:
@@ -391,12 +383,12 @@ def read_manifest(gen_dir: Path) -> dict:
 
 
 def _verify_file(gen_dir: Path, name: str, files: dict) -> None:
-    """Raise CorruptIndex unless the generation's file `name` matches the SHA-256 its manifest gives."""
+    """Raise CorruptIndex unless the generation's file `name` matches the checksum its manifest gives."""
     try:
-        digest = file_sha256(gen_dir / name)
+        ok = Checksum.of_entry(files[name]).matches_file(gen_dir / name)
     except OSError as exc:
         raise CorruptIndex(f"generation {gen_dir.name}: {name} unreadable ({exc.strerror})") from exc
-    if digest != files[name]["sha256"]:
+    if not ok:
         raise CorruptIndex(f"generation {gen_dir.name}: {name} does not match its checksum")
 
 
@@ -460,7 +452,7 @@ class Generation:
         files = self.manifest["files"]
         for name in files:
             try:
-                if file_sha256(self.dir / name) != files[name]["sha256"]:
+                if not Checksum.of_entry(files[name]).matches_file(self.dir / name):
                     return f"generation {self.name}: {name} no longer matches its checksum on disk"
             except OSError as exc:
                 return f"generation {self.name}: {name} unreadable on disk ({exc.strerror})"
@@ -501,7 +493,8 @@ class Generation:
         except (OSError, ValueError) as exc:
             raise CorruptIndex(f"generation {gen_dir.name}: a memory-mapped file is unreadable ({exc})") from exc
         db = files["chunks.db"]
-        served = shared_db.load(gen_dir / "chunks.db", db["sha256"], int(db["bytes"]), gen_dir.name, shared_dir)
+        served = shared_db.load(gen_dir / "chunks.db", Checksum.of_entry(db), int(db["bytes"]), gen_dir.name,
+                                shared_dir)
         return cls(gen_dir, manifest, vectors, served, unit_vectors, postings)
 
     @property

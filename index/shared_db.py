@@ -1,6 +1,6 @@
 """The verified copy of a generation's chunks.db that a process serves: the one owner of that storage.
 
-The copy is written from the very bytes whose SHA-256 matched the manifest, so no byte read from disk afterwards (a
+The copy is written from the very bytes whose checksum matched the manifest (index/checksum.py), so no byte read from disk afterwards (a
 bit flip, a partial copy) can reach a reader. Where it can, the copy is one file in a shared RAM directory
 (`KB_SHARED_DB_DIR`, `/dev/shm` by default) named by its checksum and place: the first process on the host to load a
 generation streams chunks.db into it (hashing each block as it writes it) and publishes it by rename only when the
@@ -29,6 +29,7 @@ import urllib.parse
 import weakref
 from pathlib import Path
 
+from .checksum import Checksum
 from .errors import CorruptIndex
 
 log = logging.getLogger("kb")
@@ -49,12 +50,12 @@ def shared_dir(setting: str) -> Path | None:
     return Path(text).expanduser() if text else DEFAULT_DIR
 
 
-def copy_path(directory: Path, sha256: str, src: Path) -> Path:
+def copy_path(directory: Path, digest: str, src: Path) -> Path:
     """Where the shared copy of the chunks.db at `src` with this checksum lives: named by the checksum and by the
     file's place, so processes serving one generation share a copy while different knowledge bases on the host
     (whose damage and repair are their own) never do."""
     place = hashlib.sha256(str(src.resolve()).encode()).hexdigest()[:12]
-    return directory / f"{PREFIX}{sha256[:32]}-{place}.db"
+    return directory / f"{PREFIX}{digest[:32]}-{place}.db"
 
 
 def margin(size: int) -> int:
@@ -101,10 +102,10 @@ class MemoryCopy:
 class SharedCopy:
     """A verified copy in the shared directory, held (shared flock) by this process until it is dropped."""
 
-    def __init__(self, path: Path, fd: int, size: int, sha256: str):
+    def __init__(self, path: Path, fd: int, size: int, checksum: Checksum):
         self.path = path
         self.size = size
-        self.sha256 = sha256
+        self.checksum = checksum
         self._fd = fd
         self._stamp = _stamp(os.fstat(fd))
         self.uri = "file:" + urllib.parse.quote(str(path)) + "?mode=ro&immutable=1"
@@ -125,7 +126,7 @@ class SharedCopy:
             if now == self._stamp:
                 return None
             self._stamp = now
-            if _digest(self._fd) == self.sha256:
+            if self.checksum.matches_fd(self._fd):
                 return None
         except OSError as exc:
             return f"the served copy {self.path} is unreadable ({exc.strerror})"
@@ -139,20 +140,6 @@ class SharedCopy:
 
 def _stamp(st: os.stat_result) -> tuple:
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
-
-
-def _digest(fd: int) -> str:
-    """SHA-256 of an open file, read from its start without moving anyone's file offset."""
-    h = hashlib.sha256()
-    buf = bytearray(_BLOCK)
-    view = memoryview(buf)
-    offset = 0
-    while True:
-        n = os.preadv(fd, [buf], offset)
-        if not n:
-            return h.hexdigest()
-        h.update(view[:n])
-        offset += n
 
 
 class _DirLock:
@@ -253,47 +240,49 @@ def _free_bytes(directory: Path) -> int:
     return shutil.disk_usage(directory).free
 
 
-def load(src: Path, sha256: str, size: int, label: str, directory: Path | None) -> MemoryCopy | SharedCopy:
-    """The copy of `src` (chunks.db of generation `label`) this process serves, verified against `sha256`.
+def load(src: Path, checksum: Checksum, size: int, label: str, directory: Path | None) -> MemoryCopy | SharedCopy:
+    """The copy of `src` (chunks.db of generation `label`) this process serves, verified against `checksum`.
 
     CorruptIndex when the file on disk does not match; a shared copy in RAM that does not match is replaced.
     """
     if directory is not None:
-        target = copy_path(directory, sha256, src)
+        target = copy_path(directory, checksum.digest, src)
         reason = unusable(directory, 0 if target.exists() else size)
         try:
             if reason is None:
-                return _shared(src, sha256, size, label, target)
+                return _shared(src, checksum, size, label, target)
         except _Fallback as exc:
             reason = str(exc)
         _log_once(f"chunks.db is held in each process's memory, not shared: {reason} (KB_SHARED_DB_DIR)")
-    return _private(src, sha256, label)
+    return _private(src, checksum, label)
 
 
-def _private(src: Path, sha256: str, label: str) -> MemoryCopy:
+def _private(src: Path, checksum: Checksum, label: str) -> MemoryCopy:
     try:
         data = src.read_bytes()
     except OSError as exc:
         raise CorruptIndex(f"generation {label}: chunks.db unreadable ({exc.strerror})") from exc
-    if hashlib.sha256(data).hexdigest() != sha256:
+    h = checksum.hasher()
+    h.update(data)
+    if h.hexdigest() != checksum.digest:
         raise CorruptIndex(f"generation {label}: chunks.db does not match its checksum")
     return MemoryCopy(data, label)
 
 
-def _shared(src: Path, sha256: str, size: int, label: str, target: Path) -> SharedCopy:
+def _shared(src: Path, checksum: Checksum, size: int, label: str, target: Path) -> SharedCopy:
     for _ in range(3):
         with _DirLock(target.parent):
             _sweep_locked(target.parent, keep=target.name)
             fd = _open_existing(target)
             if fd is None:
-                return SharedCopy(target, _create(src, sha256, size, label, target), size, sha256)
+                return SharedCopy(target, _create(src, checksum, size, label, target), size, checksum)
         # another process made it: verify it (outside the creation lock; our shared flock keeps it from sweeps)
         try:
-            ok = os.fstat(fd).st_size == size and _digest(fd) == sha256
+            ok = os.fstat(fd).st_size == size and checksum.matches_fd(fd)
         except OSError:
             ok = False
         if ok:
-            return SharedCopy(target, fd, size, sha256)
+            return SharedCopy(target, fd, size, checksum)
         log.error("the shared copy %s of generation %s's chunks.db does not match its checksum; replacing it "
                   "with a fresh copy of the verified file (a process that mapped it earlier reports it)", target,
                   label)
@@ -304,7 +293,7 @@ def _shared(src: Path, sha256: str, size: int, label: str, target: Path) -> Shar
                 same = False
             os.close(fd)
             if same:
-                return SharedCopy(target, _create(src, sha256, size, label, target), size, sha256)
+                return SharedCopy(target, _create(src, checksum, size, label, target), size, checksum)
     raise _Fallback(f"the shared copy {target} kept changing while it was verified")
 
 
@@ -324,7 +313,7 @@ def _open_existing(target: Path) -> int | None:
     return fd
 
 
-def _create(src: Path, sha256: str, size: int, label: str, target: Path) -> int:
+def _create(src: Path, checksum: Checksum, size: int, label: str, target: Path) -> int:
     """Stream src into a temporary file, hashing each block written; publish it by rename if the digest matched.
 
     Returns a handle on the published copy holding its shared lock. Call under the creation lock.
@@ -344,12 +333,12 @@ def _create(src: Path, sha256: str, size: int, label: str, target: Path) -> int:
         try:
             if os.fstat(fin).st_size != size:
                 raise CorruptIndex(f"generation {label}: chunks.db does not match its checksum (size)")
-            digest = _copy(fin, out, label)
+            digest = _copy(fin, out, label, checksum.hasher())
             # the disk file's pages are not needed again: the RAM copy is what is served
             os.posix_fadvise(fin, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fin)
-        if digest != sha256:
+        if digest != checksum.digest:
             raise CorruptIndex(f"generation {label}: chunks.db does not match its checksum")
         try:
             os.fsync(out)
@@ -367,9 +356,8 @@ def _create(src: Path, sha256: str, size: int, label: str, target: Path) -> int:
         raise
 
 
-def _copy(fin: int, out: int, label: str) -> str:
-    """Copy fin to out block by block; the digest is of exactly the bytes written."""
-    h = hashlib.sha256()
+def _copy(fin: int, out: int, label: str, h) -> str:
+    """Copy fin to out block by block, hashing with `h`; the digest is of exactly the bytes written."""
     buf = bytearray(_BLOCK)
     view = memoryview(buf)
     while True:

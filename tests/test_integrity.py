@@ -5,6 +5,7 @@ and a damaged or missing CURRENT: each ends with the right text served or a clea
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import pytest
 
 from fixtures import make_kb
 from index import generation as gens
+from index.errors import CorruptIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,6 +111,30 @@ def test_restart_on_damaged_live_generation_serves_newest_intact_one(built_kb_ho
     # the operator's recovery: roll back to the intact generation, which then serves without complaint
     assert make_kb(home).rollback() == first
     assert make_kb(home).search("naloxone", k=1).generation == first
+
+
+@pytest.mark.parametrize("flipped", [None, "vectors.faiss", "chunks.db"])
+def test_a_generation_whose_manifest_has_only_sha256_still_loads_and_is_verified(built_kb_home, tmp_path, flipped):
+    """Generations built before XXH3-128 was added to the manifest are verified with their SHA-256."""
+    home = tmp_path / "kb"
+    shutil.copytree(built_kb_home, home)
+    gen_dir = home / gens.GEN_DIR / gens.read_current(home)
+    m = json.loads((gen_dir / "manifest.json").read_text())
+    for entry in m["files"].values():
+        del entry["xxh3_128"]
+    raw = json.dumps(m, indent=2).encode()
+    (gen_dir / "manifest.json").write_bytes(raw)
+    (gen_dir / gens.MANIFEST_SUM).write_text(hashlib.sha256(raw).hexdigest() + "\n")
+    if flipped:
+        path = gen_dir / flipped
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+        with pytest.raises(CorruptIndex, match=flipped.replace(".", r"\.")):
+            gens.Generation.load(gen_dir, shared_dir=None)
+    else:
+        gen = gens.Generation.load(gen_dir, shared_dir=None)
+        assert gen.db.execute("SELECT count(*) FROM chunks").fetchone()[0] == gen.counts["chunks"]
 
 
 def test_restart_with_every_generation_damaged_is_a_clear_error(built_kb_home, tmp_path):

@@ -85,7 +85,8 @@ def test_manifest_describes_the_generation(built_kb):
     assert m["model"]["dimension"] == 384 and m["model"]["name"] == "all-MiniLM-L6-v2"
     assert m["chunking"]["max_tokens"] == 256
     assert m["counts"]["chunks"] == gen.vectors.size
-    assert len(m["files"]["vectors.faiss"]["sha256"]) == 64
+    # every file: SHA-256 (for sha256sum) and XXH3-128 (what loading verifies, index/checksum.py)
+    assert all(len(e["sha256"]) == 64 and len(e["xxh3_128"]) == 32 for e in m["files"].values())
 
 
 def test_filters_apply_inside_retrieval(built_kb):
