@@ -35,6 +35,11 @@ When starting a patient with cirrhosis on an analgesic, use these steps:
 - Avoid NSAIDs because of bleeding and kidney injury.
 - Prefer hydromorphone at a low dose if an opioid is unavoidable.
 
+## Dosing limits
+
+The usual adult maximum of acetaminophen is 4 g per day, in divided doses at least 4 hours apart.
+For older or frail adults, keep acetaminophen at 3 g per day or less.
+
 ## Conversion factors
 
 | Opioid | Factor to oral morphine | Notes |
@@ -224,6 +229,14 @@ def test_answered_with_the_condition_specific_recommendation(answer_kb):
     assert "2 g per day in cirrhosis" in res.answer[0].text
     assert res.answer[0].role == "item" and res.answer[0].context == \
         "When starting a patient with cirrhosis on an analgesic, use these steps:"
+    _verbatim(res)
+
+
+def test_a_question_naming_a_patient_group_gets_the_sentence_about_that_group(answer_kb):
+    """'older adult' in the question: the older-adult limit, not the generic adult one beside it."""
+    res = answer_kb.search("max daily dose of acetaminophen in an older adult", k=5)
+    assert res.answer_status == "answered"
+    assert "3 g per day" in res.answer[0].text, [a.text for a in res.answer]
     _verbatim(res)
 
 
