@@ -26,9 +26,7 @@ from .errors import CorruptIndex, KBError, ModelMismatch
 from .genread import GenerationReader
 from . import shared_db
 from .keyword import POSTING_ROWS, POSTING_SCORES, build_impacts, load_postings
-from .publishing import (CURRENT, GEN_DIR, _crash_point, clean_leftovers, fsync_path,  # noqa: F401 - the
-                         intact_published, list_generations, next_name, prune, publish,  # importers move
-                         published, read_current, write_bytes)  # to index.publishing next
+from .publishing import GEN_DIR, _crash_point, fsync_path, next_name, publish, write_bytes
 from .shared_db import MemoryCopy, SharedCopy
 from .vectors import VectorIndex
 
