@@ -435,12 +435,13 @@ STAMP = "bench-synthetic.json"
 def reusable(home: Path, stamp: dict) -> str | None:
     """The live generation under `home` when it was built by this benchmark from the same inputs, else None."""
     from index import generation as gens
+    from index import publishing
 
     try:
         if json.loads((home / STAMP).read_text()) != stamp:
             return None
-        name = gens.read_current(home)
-        if name and gens.read_manifest(home / gens.GEN_DIR / name)["counts"]["chunks"] == stamp["chunks"]:
+        name = publishing.read_current(home)
+        if name and gens.read_manifest(home / publishing.GEN_DIR / name)["counts"]["chunks"] == stamp["chunks"]:
             return name
     except Exception:  # noqa: BLE001 - anything missing or unreadable means "build again"
         return None
@@ -483,10 +484,11 @@ def memory_short(db_path: Path, shared: bool = False) -> str | None:
 def kept_generation(home: Path, n: int) -> tuple[str, dict | None]:
     """--reuse-any: the N-chunk generation `home` holds and the stamp it was made with; an error when none."""
     from index import generation as gens
+    from index import publishing
 
     try:
-        name = gens.read_current(home)
-        if name and gens.read_manifest(home / gens.GEN_DIR / name)["counts"]["chunks"] == n:
+        name = publishing.read_current(home)
+        if name and gens.read_manifest(home / publishing.GEN_DIR / name)["counts"]["chunks"] == n:
             try:
                 return name, json.loads((home / STAMP).read_text())
             except (OSError, ValueError):
@@ -504,6 +506,7 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
     builds: for serving a generation that took an hour to build after the inputs changed a little.
     """
     from index import generation as gens
+    from index import publishing
     from index.spelling import count_terms
     from index.search import vocabulary_phrases
     from index.vocabulary import Vocabulary
@@ -566,7 +569,7 @@ def build_synthetic(base: Base, home: Path, n: int, noise: float, hnsw_threshold
         phases["build_checksums_units_publish"] = t2 - (k1 if k1 is not None else db_end)
         peak = peak_rss_mb() if peak_ok else None
         (home / STAMP).write_text(json.dumps(stamp))
-    gdir = home / gens.GEN_DIR / name
+    gdir = home / publishing.GEN_DIR / name
     manifest = gens.read_manifest(gdir)
     return {"generation": name, "reused": wall is None, "documents": manifest["counts"]["documents"], "chunks": n,
             **({"reused_stamp": kept_stamp, "stamp_matches": kept_stamp == stamp,

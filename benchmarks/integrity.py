@@ -152,7 +152,7 @@ def wrong_hits(results: list, texts: dict[str, dict[int, str]]) -> tuple[int, in
 
 
 def flips(scratch: Path, kb_home: Path, questions: list[str]) -> dict:
-    from index import generation as gens
+    from index import publishing
     from index.kb import KnowledgeBase
     from kb_settings import Settings
 
@@ -160,7 +160,7 @@ def flips(scratch: Path, kb_home: Path, questions: list[str]) -> dict:
     home = scratch / "two"
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(kb_home, home, ignore=shutil.ignore_patterns("write.lock"))
-    first = gens.read_current(home)
+    first = publishing.read_current(home)
     second = KnowledgeBase(Settings.from_env(home=home)).reindex()
     texts = {g: published_texts(home / "generations" / g) for g in (first, second)}
     out: dict = {"generations": [first, second], "restart": []}

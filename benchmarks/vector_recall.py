@@ -62,10 +62,10 @@ def real_material(home: Path):
 
 
 def _has_generation(home: Path) -> bool:
-    from index import generation as gens
+    from index import publishing
 
     try:
-        return gens.read_current(home) is not None
+        return publishing.read_current(home) is not None
     except Exception:  # noqa: BLE001 - nothing readable: ingest
         return False
 

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from . import generation as gens
+from . import publishing
 from . import shared_db
 from .catalog import Catalog
 from .context import KBContext
@@ -132,9 +133,9 @@ class Publisher:
             hnsw_threshold=self.ctx.settings.hnsw_threshold, units=units, unit_vectors=unit_vectors, terms=terms,
             phrases=vocabulary_phrases(self.ctx.vocabulary),
             build_threads=self.ctx.settings.build_threads or (os.cpu_count() or 1))
-        gens._crash_point("before-build")
+        publishing._crash_point("before-build")
         name = gens.build(self.ctx.home, inp, progress)
-        gens.prune(self.ctx.home, self.ctx.settings.keep_generations)
+        publishing.prune(self.ctx.home, self.ctx.settings.keep_generations)
         # shared copies of chunks.db no process serves any more (the last worker usually removes its own)
         shared_db.sweep(shared_db.shared_dir(self.ctx.settings.shared_db_dir))
         self.ctx.export_encoder()

@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.models import Section, sections_from_json
 
 from . import generation as gens
+from . import publishing
 from . import originals, shared_db
 from .context import KBContext
 from .errors import CorruptIndex, DocumentNotFound, KBEmpty, ModelMismatch, QueryError
@@ -47,14 +48,14 @@ class Reader:
         fresh process serves the newest intact published generation instead, saying so once in the log.
         """
         try:
-            name = gens.read_current(self.ctx.home)
+            name = publishing.read_current(self.ctx.home)
             damage: CorruptIndex | None = None
         except CorruptIndex as exc:
             name, damage = None, exc
         if name is None and damage is None:
-            made_live = gens.published(self.ctx.home)
+            made_live = publishing.published(self.ctx.home)
             if made_live:
-                raise CorruptIndex(f"{self.ctx.home / gens.CURRENT} is missing, yet generations up to "
+                raise CorruptIndex(f"{self.ctx.home / publishing.CURRENT} is missing, yet generations up to "
                                    f"{made_live[-1]} were "
                                    "published; run `kb rollback` to make the newest intact one live")
             raise KBEmpty(f"the knowledge base at {self.ctx.home} is empty: run `kb ingest PATH` first")
@@ -84,7 +85,7 @@ class Reader:
             return loaded
 
     def _load(self, name: str) -> gens.Generation:
-        return gens.Generation.load(self.ctx.home / gens.GEN_DIR / name, self.ctx.embedder.fingerprint,
+        return gens.Generation.load(self.ctx.home / publishing.GEN_DIR / name, self.ctx.embedder.fingerprint,
                                     shared_dir=shared_db.shared_dir(self.ctx.settings.shared_db_dir))
 
     def _watch(self, gen: gens.Generation) -> None:
@@ -100,7 +101,7 @@ class Reader:
 
     def _newest_intact(self, damaged: str | None, exc: CorruptIndex) -> gens.Generation:
         """The newest published generation that still verifies, or the original error when there is none."""
-        for name in gens.intact_published(self.ctx.home):
+        for name in publishing.intact_published(self.ctx.home):
             if name == damaged:
                 continue
             try:

@@ -20,6 +20,7 @@ from ingest.readers import PARSER_VERSION, supported
 from ingest.sandbox import ParserPool, display_name, walk
 
 from . import generation as gens
+from . import publishing
 from . import originals, shared_db
 from .catalog import Catalog
 from .context import KBContext
@@ -54,7 +55,7 @@ class Writer:
                                "wait for it to finish and try again") from None
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
-            gens.clean_leftovers(self.ctx.home)
+            publishing.clean_leftovers(self.ctx.home)
             catalog = Catalog.open(self.ctx.home)
             try:
                 self._reconcile(catalog)
@@ -78,8 +79,8 @@ class Writer:
         if live is not None and live.get("catalog_version") == catalog.version:
             return
         try:
-            name = gens.read_current(self.ctx.home)
-            gen = (gens.Generation.load(self.ctx.home / gens.GEN_DIR / name, shared_dir=self._shared())
+            name = publishing.read_current(self.ctx.home)
+            gen = (gens.Generation.load(self.ctx.home / publishing.GEN_DIR / name, shared_dir=self._shared())
                    if name else None)
         except CorruptIndex as exc:
             log.error("an interrupted write left the catalogue ahead of the live generation, which is damaged "
@@ -127,13 +128,13 @@ class Writer:
 
     def _live_manifest(self) -> dict | None:
         try:
-            name = gens.read_current(self.ctx.home)
+            name = publishing.read_current(self.ctx.home)
         except CorruptIndex:
             return None
         if not name:
             return None
         try:
-            return gens.read_manifest(self.ctx.home / gens.GEN_DIR / name)
+            return gens.read_manifest(self.ctx.home / publishing.GEN_DIR / name)
         except CorruptIndex:
             return None
 
@@ -275,13 +276,13 @@ class Writer:
         """Serve the previously published generation again (skipping damaged ones), and make the catalogue match."""
         with self.lock() as catalog:
             try:
-                live = gens.read_current(self.ctx.home)
+                live = publishing.read_current(self.ctx.home)
             except CorruptIndex:
                 live = None  # CURRENT is garbage: the newest intact published generation becomes live
             gen = None
-            for target in gens.intact_published(self.ctx.home, before=live):
+            for target in publishing.intact_published(self.ctx.home, before=live):
                 try:
-                    gen = gens.Generation.load(self.ctx.home / gens.GEN_DIR / target, shared_dir=self._shared())
+                    gen = gens.Generation.load(self.ctx.home / publishing.GEN_DIR / target, shared_dir=self._shared())
                     break
                 except CorruptIndex as exc:
                     log.error("skipping %s for rollback: %s", target, exc)
@@ -289,11 +290,11 @@ class Writer:
                 raise KBError("there is no earlier intact published generation to roll back to; run `kb reindex` "
                               "to rebuild from the catalogue")
             catalog.replace_all(self._documents_of(gen))
-            gens.publish(self.ctx.home, gen.name)
+            publishing.publish(self.ctx.home, gen.name)
             if live:
                 import shutil
 
-                shutil.rmtree(self.ctx.home / gens.GEN_DIR / live, ignore_errors=True)
+                shutil.rmtree(self.ctx.home / publishing.GEN_DIR / live, ignore_errors=True)
             return gen.name
 
     def quarantine_list(self) -> list[dict]:
@@ -365,7 +366,7 @@ class Writer:
                         progress("reading", i, len(files))
                     decision = self.pipeline.decide(catalog, parser, path, overrides, redact, screen, remember_files)
                     self._apply(catalog, decision, report, remember_files)
-                    gens._crash_point("after-file")
+                    publishing._crash_point("after-file")
             if progress:
                 progress("reading", len(files), len(files))
             report.chunks_embedded = self._publish_if_changed(catalog, progress, report)

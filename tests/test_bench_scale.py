@@ -101,7 +101,8 @@ def test_synthetic_units_lie_inside_their_chunks_and_match_the_segmenter_in_numb
 
 
 def test_synthetic_build_at_2000_chunks_is_hnsw_reusable_and_recall_is_against_stored_vectors(bench, base, tmp_path):
-    from index.generation import Generation, GEN_DIR
+    from index.generation import Generation
+    from index.publishing import GEN_DIR
 
     home = tmp_path / "size-2000"
     out = bench.build_synthetic(base, home, 2000, 0.025, hnsw_threshold=1000)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from index import generation as gens
+from index import publishing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_kill_during_reindex(built_kb_home, tmp_path, stage):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    before = gens.read_current(home)
+    before = publishing.read_current(home)
     env = {**os.environ, "KB_HOME": str(home), "KB_TEST_CRASH_AT": stage}
     proc = subprocess.run([sys.executable, str(ROOT / "kb_cli.py"), "reindex"], env=env, capture_output=True,
                           text=True, timeout=300, cwd=str(ROOT))
     assert proc.returncode == -signal.SIGKILL, proc.stderr
-    after = gens.read_current(home)
+    after = publishing.read_current(home)
     # before the swap the old generation is live; after it, the new one is complete
     assert (after == before) if stage != "after-swap" else (after > before)
     from fixtures import make_kb
@@ -34,7 +34,7 @@ def test_kill_during_reindex(built_kb_home, tmp_path, stage):
     # the next writer cleans up what the killed one left half-built (or built but never published), and works
     served = after
     kb.reindex()
-    assert not [p for p in (home / gens.GEN_DIR).iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in (home / publishing.GEN_DIR).iterdir() if p.name.startswith(".tmp-")]
     assert kb.stats()["documents"] == 7
     # and `kb rollback` lands on the generation that was served before, never on one nobody served
     assert kb.rollback() == served

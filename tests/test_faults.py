@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from index import generation as gens
+from index import publishing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +60,7 @@ def assert_one_line_error(proc, *needles: str) -> str:
 
 
 def tmp_leftovers(home: Path) -> list[str]:
-    root = home / gens.GEN_DIR
+    root = home / publishing.GEN_DIR
     return sorted(p.name for p in root.iterdir() if p.name.startswith(".tmp-")) if root.exists() else []
 
 
@@ -105,7 +106,7 @@ def _limit_between_catalogue_and_generation(home: Path, tmp_path: Path) -> int:
         name = make_kb(probe).reindex()
     finally:
         gens.build = real_build
-    gdir = probe / gens.GEN_DIR / name
+    gdir = probe / publishing.GEN_DIR / name
     biggest = max((gdir / "vectors.faiss").stat().st_size, (gdir / "chunks.db").stat().st_size)
     catalogue = seen["wal"]  # in WAL mode the catalogue's writes before the build all go to catalog.db-wal
     limit = catalogue + 32 * 1024
@@ -117,8 +118,8 @@ def test_disk_full_while_writing_generation_keeps_previous(tmp_path):
     home = tmp_path / "kb"
     kb = _big_generation_kb(home, tmp_path)
     limit = _limit_between_catalogue_and_generation(home, tmp_path)
-    before = gens.read_current(home)
-    gens_before = gens.list_generations(home)
+    before = publishing.read_current(home)
+    gens_before = publishing.list_generations(home)
 
     def small_disk():
         # writes past `limit` bytes of any file fail with EFBIG, as they would on a full disk (ENOSPC)
@@ -131,8 +132,8 @@ def test_disk_full_while_writing_generation_keeps_previous(tmp_path):
     assert "generation" in line.lower() and "catalog" not in line.lower(), line
 
     # the previous generation is still the live one, complete, and searchable
-    assert gens.read_current(home) == before
-    assert gens.list_generations(home) == gens_before
+    assert publishing.read_current(home) == before
+    assert publishing.list_generations(home) == gens_before
     from fixtures import make_kb
 
     hits = make_kb(home).search("naloxone buprenorphine induction", k=3).hits
@@ -143,7 +144,7 @@ def test_disk_full_while_writing_generation_keeps_previous(tmp_path):
     # the next write (with room) succeeds and leaves nothing half-built behind
     ok = kb_in_process(home, "reindex")
     assert ok.exit_code == 0, ok.stderr
-    assert gens.read_current(home) > before
+    assert publishing.read_current(home) > before
     assert tmp_leftovers(home) == []
     assert make_kb(home).search("naloxone", k=1).hits[0].doc_id == "long-guide"
     del kb
@@ -153,8 +154,8 @@ def test_disk_full_while_writing_generation_keeps_previous(tmp_path):
 def test_search_on_corrupted_live_vectors_is_a_clear_error(built_kb_home, tmp_path):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    live = gens.read_current(home)
-    path = home / gens.GEN_DIR / live / "vectors.faiss"
+    live = publishing.read_current(home)
+    path = home / publishing.GEN_DIR / live / "vectors.faiss"
     data = bytearray(path.read_bytes())
     for i in range(len(data) // 2, len(data) // 2 + 16):
         data[i] ^= 0xFF
@@ -163,7 +164,7 @@ def test_search_on_corrupted_live_vectors_is_a_clear_error(built_kb_home, tmp_pa
     proc = kb_in_process(home, "search", "how fast can I taper opioids")
     line = assert_one_line_error(proc, "checksum", "vectors.faiss")
     assert live in line
-    assert gens.read_current(home) == live  # nothing was switched or deleted
+    assert publishing.read_current(home) == live  # nothing was switched or deleted
     assert path.exists()
 
 
@@ -177,9 +178,9 @@ def test_corrupted_new_generation_server_keeps_serving_previous(built_kb_home, t
     first = kb.search("naloxone", k=3).generation
     new = kb_in_process(home, "reindex")
     assert new.exit_code == 0, new.stderr
-    latest = gens.read_current(home)
+    latest = publishing.read_current(home)
     assert latest != first
-    db = home / gens.GEN_DIR / latest / "chunks.db"
+    db = home / publishing.GEN_DIR / latest / "chunks.db"
     data = db.read_bytes()
     # flip the last 100 bytes (zeroing them can be a no-op: SQLite's last page often ends in free, zeroed space)
     db.write_bytes(data[:-100] + bytes(b ^ 0xFF for b in data[-100:]))
@@ -218,7 +219,7 @@ def test_second_writer_refused_while_first_runs(built_kb_home, fixture_dir, tmp_
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
     (home / "write.lock").write_text("")
-    before = gens.read_current(home)
+    before = publishing.read_current(home)
     first = kb_start(home, "reindex")
     paused = False
     try:
@@ -240,5 +241,5 @@ def test_second_writer_refused_while_first_runs(built_kb_home, fixture_dir, tmp_
             first.kill()
             first.wait()
     assert first.returncode == 0, err
-    assert gens.read_current(home) > before
+    assert publishing.read_current(home) > before
     assert tmp_leftovers(home) == []

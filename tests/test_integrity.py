@@ -20,6 +20,7 @@ import pytest
 
 from fixtures import make_kb
 from index import generation as gens
+from index import publishing
 from index.errors import CorruptIndex
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ def in_thread(fn):
 def two_generations(built_kb_home: Path, tmp_path: Path) -> tuple[Path, str, str]:
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    first = gens.read_current(home)
+    first = publishing.read_current(home)
     second = make_kb(home).reindex()
     assert second != first
     return home, first, second
@@ -81,7 +82,7 @@ def test_bit_flip_in_live_chunks_db_while_serving_is_never_served(built_kb):
     question = "acetaminophen ceiling per day"
     before = built_kb.search(question, k=3, mode="bm25")
     assert "4 g per day" in before.hits[0].text
-    db = built_kb.home / gens.GEN_DIR / before.generation / "chunks.db"
+    db = built_kb.home / publishing.GEN_DIR / before.generation / "chunks.db"
     flip_text(db, b"4 g per day", b"1 g per day")
     after = in_thread(lambda: built_kb.search(question, k=3, mode="bm25"))
     assert after.generation == before.generation
@@ -93,7 +94,7 @@ def test_bit_flip_in_live_chunks_db_while_serving_is_never_served(built_kb):
 @pytest.mark.parametrize("damaged", ["chunks.db", "vectors.faiss", "manifest.json"])
 def test_restart_on_damaged_live_generation_serves_newest_intact_one(built_kb_home, tmp_path, caplog, damaged):
     home, first, second = two_generations(built_kb_home, tmp_path)
-    path = home / gens.GEN_DIR / second / damaged
+    path = home / publishing.GEN_DIR / second / damaged
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01  # one bit
     path.write_bytes(bytes(data))
@@ -118,7 +119,7 @@ def test_a_generation_whose_manifest_has_only_sha256_still_loads_and_is_verified
     """Generations built before XXH3-128 was added to the manifest are verified with their SHA-256."""
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    gen_dir = home / gens.GEN_DIR / gens.read_current(home)
+    gen_dir = home / publishing.GEN_DIR / publishing.read_current(home)
     m = json.loads((gen_dir / "manifest.json").read_text())
     for entry in m["files"].values():
         del entry["xxh3_128"]
@@ -140,8 +141,8 @@ def test_a_generation_whose_manifest_has_only_sha256_still_loads_and_is_verified
 def test_restart_with_every_generation_damaged_is_a_clear_error(built_kb_home, tmp_path):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    live = gens.read_current(home)
-    flip_text(home / gens.GEN_DIR / live / "chunks.db", b"4 g per day", b"1 g per day")
+    live = publishing.read_current(home)
+    flip_text(home / publishing.GEN_DIR / live / "chunks.db", b"4 g per day", b"1 g per day")
     proc = kb_in_process(home, "search", "acetaminophen")
     assert proc.exit_code == 1
     assert proc.stderr.startswith("error: ") and "chunks.db" in proc.stderr
@@ -154,12 +155,12 @@ def test_unpublished_generation_never_counts_for_pruning_or_rollback(built_kb_ho
     home, first, second = two_generations(built_kb_home, tmp_path)
     crashed = kb_run(home, "reindex", crash_at="before-swap", KB_KEEP_GENERATIONS="2")
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
-    assert gens.read_current(home) == second
+    assert publishing.read_current(home) == second
     kb = make_kb(home, keep_generations=2)
     third = kb.reindex()
-    assert gens.read_current(home) == third
-    assert second in gens.list_generations(home)
-    assert set(gens.list_generations(home)) == {second, third}
+    assert publishing.read_current(home) == third
+    assert second in publishing.list_generations(home)
+    assert set(publishing.list_generations(home)) == {second, third}
     assert kb.rollback() == second
 
 
@@ -178,7 +179,7 @@ def test_interrupted_remove_leaves_catalogue_and_generation_in_agreement(built_k
 def test_interrupted_batch_ingest_is_not_published_piecemeal_and_rolls_back(built_kb_home, tmp_path):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    first = gens.read_current(home)
+    first = publishing.read_current(home)
     before = {d.doc_id for d in make_kb(home).list_documents()}
     batch = tmp_path / "batch"
     batch.mkdir()
@@ -192,7 +193,7 @@ def test_interrupted_batch_ingest_is_not_published_piecemeal_and_rolls_back(buil
     assert {d.doc_id for d in kb.list_documents()} == before
     report = kb.ingest_paths([batch])  # the batch, run again, goes in whole
     assert report.failed == 0 and report.documents == 3, report.files
-    third = gens.read_current(home)
+    third = publishing.read_current(home)
     assert {d.doc_id for d in kb.list_documents()} == before | {"batch-0", "batch-1", "batch-2"}
     assert make_kb(home).rollback() == second
     assert {d.doc_id for d in make_kb(home).list_documents()} == before
@@ -203,21 +204,21 @@ def test_interrupted_batch_ingest_is_not_published_piecemeal_and_rolls_back(buil
 def test_binary_garbage_in_current_is_survived_and_rollback_repairs_it(built_kb_home, tmp_path):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    live = gens.read_current(home)
-    (home / gens.CURRENT).write_bytes(b"\xff\xfe\x00\x9c garbage \x1b[2J\n")
+    live = publishing.read_current(home)
+    (home / publishing.CURRENT).write_bytes(b"\xff\xfe\x00\x9c garbage \x1b[2J\n")
     proc = kb_run(home, "search", "naloxone", "--json")
     assert "Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 0 and json.loads(proc.stdout)["generation"] == live
     assert "CURRENT" in proc.stderr and "kb rollback" in proc.stderr
     fixed = kb_in_process(home, "rollback")
     assert fixed.exit_code == 0, fixed.stderr
-    assert gens.read_current(home) == live
+    assert publishing.read_current(home) == live
 
 
 def test_kb_list_with_current_missing_is_an_error(built_kb_home, tmp_path):
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
-    (home / gens.CURRENT).unlink()
+    (home / publishing.CURRENT).unlink()
     proc = kb_in_process(home, "list")
     assert proc.exit_code == 1, proc.stdout
     assert proc.stderr.startswith("error: ") and "CURRENT" in proc.stderr and "kb rollback" in proc.stderr
@@ -228,7 +229,7 @@ def test_damage_to_the_served_generation_on_disk_is_reported_while_serving(built
 
     monkeypatch.setattr(kbmod, "WATCH_SECONDS", 0.0)
     first = built_kb.search("acetaminophen ceiling per day", k=3, mode="bm25")
-    flip_text(built_kb.home / gens.GEN_DIR / first.generation / "chunks.db", b"4 g per day", b"1 g per day")
+    flip_text(built_kb.home / publishing.GEN_DIR / first.generation / "chunks.db", b"4 g per day", b"1 g per day")
     with caplog.at_level(logging.ERROR, logger="kb"):
         again = in_thread(lambda: built_kb.search("acetaminophen ceiling per day", k=3, mode="bm25"))
         built_kb.search("naloxone", k=1)

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from index import generation as gens
+from index import publishing
 from index.errors import CorruptIndex, DocumentNotFound, KBEmpty, KBLocked, ModelMismatch
 from index.types import SearchFilters
 
@@ -124,14 +125,14 @@ def test_corrupt_vectors_detected_by_checksum(built_kb):
 def test_corrupt_new_generation_keeps_serving_the_old(built_kb):
     old = built_kb.stats()["generation"]
     built_kb.reindex()
-    new = gens.read_current(built_kb.home)
+    new = publishing.read_current(built_kb.home)
     assert new != old
     # the server already had the old generation loaded; damage the new one, then roll CURRENT to it again
-    gens.publish(built_kb.home, old)
+    publishing.publish(built_kb.home, old)
     built_kb.search("taper")
-    db = built_kb.home / gens.GEN_DIR / new / "chunks.db"
+    db = built_kb.home / publishing.GEN_DIR / new / "chunks.db"
     db.write_bytes(db.read_bytes()[:-10] + b"0123456789")
-    gens.publish(built_kb.home, new)
+    publishing.publish(built_kb.home, new)
     assert built_kb.search("taper").generation == old
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from index import keyword
-from index.generation import Generation, read_current
+from index.generation import Generation
+from index.publishing import read_current
 from index.search import Retriever
 from index.types import SearchFilters
 

@@ -20,6 +20,7 @@ import pytest
 
 from fixtures import make_kb
 from index import generation as gens
+from index import publishing
 from index import shared_db
 from index.errors import CorruptIndex
 
@@ -43,7 +44,7 @@ def home(built_kb_home, tmp_path) -> Path:
 
 
 def live_dir(home: Path) -> Path:
-    return home / gens.GEN_DIR / gens.read_current(home)
+    return home / publishing.GEN_DIR / publishing.read_current(home)
 
 
 def copies(directory: Path) -> list[str]:
@@ -141,7 +142,7 @@ def test_a_bit_flip_on_disk_after_loading_never_reaches_the_shared_copy(home, sh
     question = "acetaminophen ceiling per day"
     before = kb.search(question, k=3, mode="bm25")
     assert "4 g per day" in before.hits[0].text and kb.generation().served_path is not None
-    db = home / gens.GEN_DIR / before.generation / "chunks.db"
+    db = home / publishing.GEN_DIR / before.generation / "chunks.db"
     data = db.read_bytes()
     db.write_bytes(data.replace(b"4 g per day", b"1 g per day"))
     import threading

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.generation import Generation, read_current
+from index.generation import Generation
+from index.publishing import read_current
 from index.search import Retriever
 from index.types import SearchFilters
 from index.vectors import VectorIndex
