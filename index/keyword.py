@@ -173,10 +173,15 @@ def keyword_search(db: sqlite3.Connection, phrases: list[str], n: int, weights: 
                     frequent[key] = [np.frombuffer(row[0], dtype=np.int32), np.frombuffer(row[1], dtype=np.float64), 1]
                 continue
         rest.append(phrase)
-    # every contribution is > 0 (FTS5 floors a term's IDF at 1e-6), so a row was matched exactly when acc > 0
-    acc = np.zeros(n_rows, dtype=np.float64)
-    for ids, sc, times in frequent.values():
-        acc[ids] += sc if times == 1 else times * sc
+    # every contribution is > 0 (FTS5 floors a term's IDF at 1e-6), so a row was matched exactly when acc > 0.
+    # One bincount over all runs (a row's contributions are added in run order, as a loop of `acc[ids] += sc`
+    # would): at a million rows 1.2 M contributions take ~9 ms this way against ~15 ms by fancy indexing.
+    if frequent:
+        ids = np.concatenate([run[0] for run in frequent.values()])
+        sc = np.concatenate([run[1] if run[2] == 1 else run[2] * run[1] for run in frequent.values()])
+        acc = np.bincount(ids, weights=sc, minlength=n_rows).astype(np.float64, copy=False)
+    else:
+        acc = np.zeros(n_rows, dtype=np.float64)
     if rest:
         rows = db.execute(f"SELECT rowid, -{bm25_sql(weights)} FROM chunks_fts WHERE chunks_fts MATCH ?"
                           f"{restrict_sql}", [" OR ".join(rest), *(restrict_params or [])]).fetchall()
