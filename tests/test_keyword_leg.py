@@ -115,3 +115,10 @@ def test_runs_and_the_older_blob_layout_give_the_same_results(tmp_path):
     plain = db.execute(f"SELECT rowid, -{keyword.bm25_sql(weights)} FROM chunks_fts WHERE chunks_fts MATCH ? "
                        f"ORDER BY 2 DESC LIMIT 4", [" OR ".join(phrases)]).fetchall()
     assert _same(new, before) and _same(new, [(r, s) for r, s in plain])
+
+
+def test_contributions_are_added_in_bounded_batches():
+    runs = [(np.zeros(n, dtype=np.int32), None, 1) for n in (5, 3, 4, 9, 1)]
+    sizes = [[len(r[0]) for r in b] for b in keyword._batches(runs, 8)]
+    assert sizes == [[5, 3], [4], [9], [1]]  # at most 8 per batch, a longer run alone, order kept
+    assert keyword._batches([], 8) == []
