@@ -45,6 +45,12 @@ class Checksum:
     def hasher(self) -> object:
         return ALGORITHMS[self.algorithm]()
 
+    def matches_bytes(self, data: bytes) -> bool:
+        """Whether bytes held in memory have this digest."""
+        h = self.hasher()
+        h.update(data)
+        return h.hexdigest() == self.digest
+
     def matches_file(self, path: Path) -> bool:
         """Whether the file at `path` has this digest (OSError when it cannot be read)."""
         h = self.hasher()
@@ -79,10 +85,7 @@ def file_entry(path: Path, **extra: object) -> dict:
 
 def bytes_entry(data: bytes, **extra: object) -> dict:
     """A manifest file entry for bytes about to be written (the serialized vector index)."""
-    return {**{name: make_and_update(make, data) for name, make in ALGORITHMS.items()}, "bytes": len(data), **extra}
-
-
-def make_and_update(make: Callable[[], object], data: bytes) -> str:
-    h = make()
-    h.update(data)
-    return h.hexdigest()
+    hashers = {name: make() for name, make in ALGORITHMS.items()}
+    for h in hashers.values():
+        h.update(data)
+    return {**{name: h.hexdigest() for name, h in hashers.items()}, "bytes": len(data), **extra}

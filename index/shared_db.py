@@ -1,7 +1,7 @@
 """The verified copy of a generation's chunks.db that a process serves: the one owner of that storage.
 
-The copy is written from the very bytes whose checksum matched the manifest (index/checksum.py), so no byte read from disk afterwards (a
-bit flip, a partial copy) can reach a reader. Where it can, the copy is one file in a shared RAM directory
+The copy is written from the very bytes whose checksum matched the manifest (index/checksum.py), so no byte read
+from disk afterwards (a bit flip, a partial copy) can reach a reader. Where it can, the copy is one file in a shared RAM directory
 (`KB_SHARED_DB_DIR`, `/dev/shm` by default) named by its checksum and place: the first process on the host to load a
 generation streams chunks.db into it (hashing each block as it writes it) and publishes it by rename only when the
 digest matched; the others hash that file (in RAM, fast) instead of copying, and every process opens it read-only
@@ -262,9 +262,7 @@ def _private(src: Path, checksum: Checksum, label: str) -> MemoryCopy:
         data = src.read_bytes()
     except OSError as exc:
         raise CorruptIndex(f"generation {label}: chunks.db unreadable ({exc.strerror})") from exc
-    h = checksum.hasher()
-    h.update(data)
-    if h.hexdigest() != checksum.digest:
+    if not checksum.matches_bytes(data):
         raise CorruptIndex(f"generation {label}: chunks.db does not match its checksum")
     return MemoryCopy(data, label)
 
