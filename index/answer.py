@@ -191,8 +191,8 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
     empty = UnitTable([], [], np.zeros((0, len(FEATURES)), "float32"), np.zeros(0, "float32"), np.zeros(0, bool))
     if not ids or gen.unit_vectors is None:
         return empty
-    rows = [u.as_tuple() for u in gen.reader.units(ids)]
-    meta = {c.chunk_id: (c.text, d.title, d.doc_id) for c, d in gen.reader.with_docs(ids)}
+    rows = gen.reader.unit_tuples(ids)
+    meta = gen.reader.passages(ids)
     words = list(dict.fromkeys(content_words(query)))
     definitional = is_definition_question(query)
     amount_q = asks_amount(query)
@@ -219,7 +219,7 @@ def unit_table(query: str, q: np.ndarray, gen: Generation, candidates: list[int]
         if role != "row" and len(text.split()) < 4:
             continue
         bag = frozenset(stems.split())
-        hit = [not bag.isdisjoint(one) or any(all(x in bag for x in alt) for alt in many)
+        hit = [not bag.isdisjoint(one) or bool(many) and any(all(x in bag for x in alt) for alt in many)
                for one, many in zip(singles, multis)]
         matched = sum(wt for wt, h in zip(weights, hit) if h)
         is_def = role == "definition" or glossary[cid]

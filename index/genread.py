@@ -284,14 +284,25 @@ class GenerationReader:
     # -- answers and spelling ------------------------------------------------------------------
     def units(self, chunk_ids: Iterable[int] | None = None) -> list[UnitRow]:
         """The answer units of the given chunks (all when None), in unit-id order."""
+        return [UnitRow(*r) for r in self.unit_tuples(chunk_ids)]
+
+    def unit_tuples(self, chunk_ids: Iterable[int] | None = None) -> list[tuple]:
+        """units() as plain tuples in UnitRow's field order: what the answer stage reads on every search."""
         cols = 'unit_id, chunk_id, start, "end", role, advice, in_case, amount, imperative, context, stems, pops'
         if chunk_ids is None:
-            rows = self._db.execute(f"SELECT {cols} FROM units ORDER BY unit_id")
-        else:
-            ids = list(chunk_ids)
-            rows = self._db.execute(f"SELECT {cols} FROM units WHERE chunk_id IN ({_marks(len(ids))}) "
-                                    "ORDER BY unit_id", ids)
-        return [UnitRow(*r) for r in rows]
+            return self._db.execute(f"SELECT {cols} FROM units ORDER BY unit_id").fetchall()
+        ids = list(chunk_ids)
+        return self._db.execute(f"SELECT {cols} FROM units WHERE chunk_id IN ({_marks(len(ids))}) "
+                                "ORDER BY unit_id", ids).fetchall()
+
+    def passages(self, ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+        """chunk id -> (text, document title, doc_id): the little of with_docs() the answer stage needs."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        return {r[0]: r[1:] for r in self._db.execute(
+            f"SELECT c.chunk_id, c.text, d.title, d.doc_id FROM chunks c JOIN docs d ON d.doc_id = c.doc_id "
+            f"WHERE c.chunk_id IN ({_marks(len(ids))})", ids)}
 
     def terms(self) -> dict[str, int]:
         """The term dictionary (word -> occurrences); empty for a generation built before it existed."""

@@ -141,7 +141,10 @@ class VectorIndex:
         return max(int(ef_search or self.ef_search or HNSW_EF_SEARCH), k)
 
     def reconstruct(self, ids: list[int]) -> np.ndarray:
-        return np.vstack([self._index.reconstruct(int(i)) for i in ids]) if ids else np.zeros((0, self.dimension), "float32")
+        """The stored vectors of the given ids, one row each (in one call into faiss)."""
+        if not len(ids):
+            return np.zeros((0, self.dimension), "float32")
+        return self._index.reconstruct_batch(np.asarray(ids, dtype="int64"))
 
 
 def checksum(data: bytes) -> str:
