@@ -76,6 +76,8 @@ class Settings:
     torch_threads: int = _row(1, "Threads the encoder (torch or ONNX Runtime) uses, and FAISS's OpenMP threads for "
                               "a search; 1 is fastest for concurrent single queries on 2 cores (see BENCHMARKS.md).",
                               minimum=1)
+    parallel_legs: bool = _row(True, "Run a search's keyword leg on a second thread while the question is encoded "
+                               "(lower latency when a core is free); `0` runs the legs one after the other.")
     onnx_cache: str = _row("~/.cache/practice-partner/onnx", "Where the model's ONNX export is made once per machine "
                            "(the first write needs torch for it); each KB home gets a hard link (or copy) under "
                            "`KB_HOME/models/`. `off`: export into every KB home.")

@@ -150,12 +150,15 @@ class Reader:
             if fix.changes:
                 searched, corrections = fix.query, [list(c) for c in fix.changes]
         clock.mark("spelling")
+        retriever = Retriever(gen, self.ctx.vocabulary, fusion)
+        # in a hybrid search the keyword leg runs on another thread while the question is encoded
+        leg = retriever.start_keyword(searched, filters) \
+            if mode == "hybrid" and self.ctx.settings.parallel_legs else None
         # the query vector reads clinical shorthand spelled out ("bup" -> buprenorphine): the model knows the words
         qvec = None if mode == "bm25" else self.ctx.query_encoder.encode_query(
             self.ctx.vocabulary.spelled_out(searched))
         clock.mark("encode_query")
-        retriever = Retriever(gen, self.ctx.vocabulary, fusion)
-        cands = retriever.retrieve(searched, qvec, max(k * 4, 50), filters, mode, timings)
+        cands = retriever.retrieve(searched, qvec, max(k * 4, 50), filters, mode, timings, keyword_leg=leg)
         clock.restart()
         shown = diversify(cands, gen, k + 10, per_doc) if per_doc else cands[:k + 10]
         clock.mark("diversify")

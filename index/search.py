@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import heapq
+import os
 import re
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +66,44 @@ def minmax(leg: list[tuple[int, float]]) -> dict[int, float]:
     return {i: (s - lo) / (hi - lo) for i, s in leg}
 
 
+_LEG_POOL: ThreadPoolExecutor | None = None
+_LEG_LOCK = threading.Lock()
+LEG_THREADS = 2  # a worker serves 2 searches at once by default (KB_THREADS); each may have one leg in flight
+
+
+def _leg_pool() -> ThreadPoolExecutor:
+    """The process's threads for a search's keyword leg, made on first use (never at import, never inherited)."""
+    global _LEG_POOL
+    with _LEG_LOCK:
+        if _LEG_POOL is None:
+            _LEG_POOL = ThreadPoolExecutor(LEG_THREADS, thread_name_prefix="kb-keyword-leg")
+        return _LEG_POOL
+
+
+def _forget_pool_in_child() -> None:
+    """A forked child has none of its parent's threads: it makes its own pool when it first searches."""
+    global _LEG_POOL, _LEG_LOCK
+    _LEG_POOL, _LEG_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
+def _leg_arrays(leg: list[tuple[int, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """A leg's chunk ids and scores as arrays (float64, as the Python floats they are)."""
+    ids = np.fromiter((c for c, _ in leg), dtype="int64", count=len(leg))
+    return ids, np.fromiter((s for _, s in leg), dtype="float64", count=len(leg))
+
+
+def _minmax(scores: np.ndarray) -> np.ndarray:
+    """minmax() over an array of scores: (s - lo) / (hi - lo), all 1 when they are equal."""
+    if not len(scores):
+        return scores
+    lo, hi = scores.min(), scores.max()
+    return np.ones_like(scores) if hi <= lo else (scores - lo) / (hi - lo)
+
+
 class Retriever:
     """Runs the two legs and fuses them; stateless apart from the generation and vocabulary it is given.
 
@@ -104,6 +146,18 @@ class Retriever:
         return self.gen.reader.keyword(match, n, self.weights, filters, self.gen.counts["chunks"],
                                        self.allowed_ids(filters), use_impacts=self.weights == KEYWORD_WEIGHTS)
 
+    def start_keyword(self, query: str, filters: SearchFilters) -> "Future[tuple[list[tuple[int, float]], float]]":
+        """The hybrid search's keyword leg on another thread (SQLite and numpy release the GIL), so it runs while
+        the caller encodes the question; the future gives the leg and its own milliseconds."""
+        self.allowed_ids(filters)  # the filter query runs once, here, not on both threads
+
+        def leg() -> tuple[list[tuple[int, float]], float]:
+            t = time.perf_counter()
+            out = self.keyword(query, self.depth, filters)
+            return out, (time.perf_counter() - t) * 1e3
+
+        return _leg_pool().submit(leg)
+
     def dense(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         scores, ids = self.gen.vectors.search(qvec, n, allowed)
         return [(int(i), float(s)) for i, s in zip(ids, scores)]
@@ -113,21 +167,28 @@ class Retriever:
         """Convex mix of min-max normalised scores (or, for comparison, RRF); a passage missing from a leg scores 0.
 
         With `limit`, only the first `limit` candidates are made (same order): a search reads at most n of them.
+        Arithmetic in numpy float64, in the order minmax() and a dict sum would do it, so the scores are the same.
         """
+        d_ids, d_raw = _leg_arrays(dense)
+        k_ids, k_raw = _leg_arrays(keyword)
         if self.fusion == "rrf":  # kept for comparison (kb eval --fusion rrf)
-            nd = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(dense)}
-            nk = {cid: 1.0 / (self.rrf_k + r + 1) for r, (cid, _) in enumerate(keyword)}
+            nd = 1.0 / (self.rrf_k + np.arange(1, len(d_ids) + 1, dtype="float64"))
+            nk = 1.0 / (self.rrf_k + np.arange(1, len(k_ids) + 1, dtype="float64"))
             wd = wk = 1.0
         else:
-            nd, nk = minmax(dense), minmax(keyword)
+            nd, nk = _minmax(d_raw), _minmax(k_raw)
             wd, wk = self.alpha, 1 - self.alpha
+        ids = np.concatenate([d_ids, k_ids])
+        if not len(ids):
+            return []
+        uniq, slot = np.unique(ids, return_inverse=True)
+        fused = np.bincount(slot, weights=np.concatenate([wd * nd, wk * nk]), minlength=len(uniq))
+        order = np.lexsort((uniq, -fused))  # best first; ties by chunk id
+        if limit is not None:
+            order = order[:limit]
         raw_d, raw_k = dict(dense), dict(keyword)
-        fused = {cid: wd * v for cid, v in nd.items()}
-        for cid, v in nk.items():
-            fused[cid] = fused.get(cid, 0.0) + wk * v
-        key = lambda cid: (-fused[cid], cid)  # noqa: E731
-        order = sorted(fused, key=key) if limit is None else heapq.nsmallest(limit, fused, key=key)
-        return [Candidate(cid, fused[cid], dense=raw_d.get(cid), keyword=raw_k.get(cid)) for cid in order]
+        return [Candidate(cid, score, dense=raw_d.get(cid), keyword=raw_k.get(cid))
+                for cid, score in zip(uniq[order].tolist(), fused[order].tolist())]
 
     def feedback_query(self, qvec: np.ndarray, top: list[int]) -> np.ndarray:
         """Rocchio: the query vector pulled towards the top passages (weights 1/rank), re-normalised."""
@@ -141,11 +202,14 @@ class Retriever:
         return (v / norm).astype("float32") if norm > 0 else qvec
 
     def retrieve(self, query: str, qvec: np.ndarray | None, n: int, filters: SearchFilters,
-                 mode: str = "hybrid", timings: dict[str, float] | None = None) -> list[Candidate]:
+                 mode: str = "hybrid", timings: dict[str, float] | None = None,
+                 keyword_leg: "Future[tuple[list[tuple[int, float]], float]] | None" = None) -> list[Candidate]:
         """Ranked chunk candidates for a query; `timings`, when given, receives each leg's milliseconds.
 
         Each leg of a hybrid search looks `depth` passages deep whatever n is, so the first k results are the same
         for any k (the fused list holds up to 2 * depth candidates); a single leg looks max(n, depth) deep.
+        keyword_leg is the hybrid keyword leg already started by start_keyword (then "keyword" times the wait
+        for it and "keyword_leg" its own run).
         """
         clock = StageClock(timings)
         depth = max(n, self.depth)
@@ -160,7 +224,12 @@ class Retriever:
             return out
         dense = self.dense(qvec, self.depth, allowed)
         clock.mark("dense")
-        keyword = self.keyword(query, self.depth, filters)
+        if keyword_leg is not None:
+            keyword, leg_ms = keyword_leg.result()
+            if timings is not None:
+                timings["keyword_leg"] = timings.get("keyword_leg", 0.0) + leg_ms
+        else:
+            keyword = self.keyword(query, self.depth, filters)
         clock.mark("keyword")
         prf = self.fusion == "convex-prf" and self.prf_passages
         first = self.fuse(dense, keyword, limit=self.prf_passages if prf else n)

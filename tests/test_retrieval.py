@@ -138,3 +138,42 @@ def test_beir_ids_are_escaped_into_distinct_valid_document_ids(tmp_path):
     (d / "qrels" / "test.tsv").write_text("q1\tMED-10\t1\n")
     plain = beir_set(d, "test", workdir=tmp_path / "cache")
     assert plain.corpus == [d / "corpus.jsonl"] and not (tmp_path / "cache").exists()
+
+
+def test_keyword_leg_on_its_own_thread_gives_the_same_results(built_kb_home):
+    """KB_PARALLEL_LEGS only changes when the keyword leg runs, never what a search returns (filters included)."""
+    from fixtures import make_kb
+    from index.types import SearchFilters
+
+    together = make_kb(built_kb_home, parallel_legs=True)
+    apart = make_kb(built_kb_home, parallel_legs=False)
+    queries = QUESTIONS[:40] + ["naloxone", "COWS before buprenorphine", "zzqx"]
+    for q in queries:
+        for filters in (None, SearchFilters(doc_types=("guidance",))):
+            timings: dict[str, float] = {}
+            a = together.search(q, k=5, filters=filters, timings=timings).to_dict()
+            assert a == apart.search(q, k=5, filters=filters).to_dict(), q
+            assert "keyword_leg" in timings  # it did run on the other thread
+
+
+def test_a_forked_child_makes_its_own_leg_threads(built_kb_home):
+    """The pool's threads do not survive fork(): a gunicorn worker forked after a search must not wait on them."""
+    import os
+
+    import index.search as search
+    from fixtures import make_kb
+
+    make_kb(built_kb_home, parallel_legs=True).search("naloxone", k=3)
+    parent_pool = search._LEG_POOL
+    assert parent_pool is not None
+    pid = os.fork()
+    if pid == 0:  # the child (no model call here: only the pool is under test)
+        code = 1
+        try:
+            fresh = search._LEG_POOL is None
+            ran = search._leg_pool().submit(lambda: 42).result(timeout=10) == 42
+            code = 0 if fresh and ran and search._LEG_POOL is not parent_pool else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
