@@ -20,6 +20,7 @@ class KBContext:
         self.settings = settings
         self.home = Path(settings.home)
         self._vocab: Vocabulary | None = None
+        self._query_encoder = None
 
     @property
     def embedder(self) -> Embedder:
@@ -27,9 +28,17 @@ class KBContext:
 
     @property
     def query_encoder(self):
-        """What encodes questions: the KB's ONNX export (no torch in the process) when present, else the embedder."""
-        return get_query_encoder(self.settings.model, self.home, self.settings.query_encoder,
-                                 self.settings.torch_threads)
+        """What encodes questions: the KB's ONNX export (no torch in the process) when present, else the embedder.
+
+        Kept once found (asked on every search, the lookup resolves paths); the torch fallback is asked again, so
+        an export made by a later re-index is picked up."""
+        if self._query_encoder is None:
+            enc = get_query_encoder(self.settings.model, self.home, self.settings.query_encoder,
+                                    self.settings.torch_threads)
+            if enc is self.embedder and self.settings.query_encoder != "torch":
+                return enc
+            self._query_encoder = enc
+        return self._query_encoder
 
     def export_encoder(self) -> None:
         """Export the model to ONNX under the KB home once (writers call it; it needs torch)."""

@@ -114,6 +114,10 @@ def test_damaged_export_falls_back_to_torch(built_kb_home, tmp_path, embedder):
     assert get_query_encoder("", home, "auto").backend == "torch"
     kb = make_kb(home)
     assert kb.search("naloxone", k=3).hits  # still answers, with torch
+    assert kb.query_encoder.backend == "torch"
+    # the fallback is not kept: once the export is whole again (a re-index makes it), the next search uses it
+    shutil.copy2(onnx_dir(built_kb_home, embedder.fingerprint) / "model.int8.onnx", path)
+    assert kb.query_encoder.backend == "onnx-int8" and kb.query_encoder is kb.query_encoder
 
 
 SERVE_CHECK = textwrap.dedent("""
