@@ -26,7 +26,7 @@ from .errors import CorruptIndex, KBError, ModelMismatch
 from .genread import GenerationReader
 from . import shared_db
 from .keyword import POSTING_ROWS, POSTING_SCORES, build_impacts, load_postings
-from .publishing import GEN_DIR, _crash_point, fsync_path, next_name, publish, write_bytes
+from .publishing import GEN_DIR, crash_point, fsync_path, next_name, publish, write_bytes
 from .shared_db import MemoryCopy, SharedCopy
 from .vectors import VectorIndex
 
@@ -99,7 +99,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     vindex = VectorIndex.build(inp.vectors, inp.hnsw_threshold, threads=inp.build_threads)
     vbytes = vindex.to_bytes()
     write_bytes(tmp / "vectors.faiss", vbytes)
-    _crash_point("after-vectors")
+    crash_point("after-vectors")
     if progress:
         progress("vectors", n_chunks, n_chunks)
 
@@ -142,7 +142,7 @@ def _build_into(home: Path, root: Path, tmp: Path, name: str, inp: BuildInput, p
     if chunk_id != n_chunks:
         raise KBError(f"internal error: {chunk_id} chunks but {n_chunks} vectors")
     fsync_path(db_path)
-    _crash_point("after-database")
+    crash_point("after-database")
 
     files = {
         "vectors.faiss": bytes_entry(vbytes, kind=vindex.kind),

@@ -133,7 +133,7 @@ class Publisher:
             hnsw_threshold=self.ctx.settings.hnsw_threshold, units=units, unit_vectors=unit_vectors, terms=terms,
             phrases=vocabulary_phrases(self.ctx.vocabulary),
             build_threads=self.ctx.settings.build_threads or (os.cpu_count() or 1))
-        publishing._crash_point("before-build")
+        publishing.crash_point("before-build")
         name = gens.build(self.ctx.home, inp, progress)
         publishing.prune(self.ctx.home, self.ctx.settings.keep_generations)
         # shared copies of chunks.db no process serves any more (the last worker usually removes its own)

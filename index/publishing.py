@@ -20,7 +20,7 @@ _NAME = re.compile(r"g\d{6,}")
 log = logging.getLogger("kb")
 
 
-def _crash_point(stage: str) -> None:
+def crash_point(stage: str) -> None:
     """Test hook: KB_TEST_CRASH_AT=stage kills this process there, to prove publication is atomic."""
     if crash_stage() == stage:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -64,10 +64,10 @@ def publish(home: Path, name: str) -> None:
     """Point CURRENT at a finished generation: temp file, fsync, os.replace, fsync the directory, log it."""
     tmp = home / f".{CURRENT}.tmp"
     write_bytes(tmp, (name + "\n").encode())
-    _crash_point("before-swap")
+    crash_point("before-swap")
     os.replace(tmp, home / CURRENT)
     fsync_path(home)
-    _crash_point("after-swap")
+    crash_point("after-swap")
     record_published(home, name)
 
 

@@ -366,7 +366,7 @@ class Writer:
                         progress("reading", i, len(files))
                     decision = self.pipeline.decide(catalog, parser, path, overrides, redact, screen, remember_files)
                     self._apply(catalog, decision, report, remember_files)
-                    publishing._crash_point("after-file")
+                    publishing.crash_point("after-file")
             if progress:
                 progress("reading", len(files), len(files))
             report.chunks_embedded = self._publish_if_changed(catalog, progress, report)
