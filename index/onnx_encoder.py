@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -26,6 +27,11 @@ MODELS_DIR = "models"
 FP32 = "model.onnx"
 INT8 = "model.int8.onnx"
 VARIANTS = {"fp32": FP32, "int8": INT8}
+log = logging.getLogger("kb")
+# The word-piece embedding table (30522 x 384 float32, 47 MB; the same in both graphs), saved beside them. Each
+# worker hands ONNX Runtime a read-only memory map of it in place of the graph's own copy, so the workers of a host
+# share one copy in the page cache instead of holding one each (BENCHMARKS.md "One embedding table per host").
+EMBEDDINGS = "word_embeddings.npy"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _EXPORTED: dict[str, Path] = {}  # fingerprint -> a finished export made by this process
 
@@ -101,6 +107,74 @@ def read_onnx_manifest(directory: Path, fingerprint: str, verify: bool = True) -
     return manifest
 
 
+def _embedding_table(graph: Path) -> tuple[str, np.ndarray] | None:
+    """The name and values of the table the graph's Gather reads with input_ids (the word-piece embeddings)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(graph))
+    names = {n.input[0] for n in model.graph.node if n.op_type == "Gather" and list(n.input[1:2]) == ["input_ids"]}
+    for init in model.graph.initializer:
+        if init.name in names:
+            return init.name, numpy_helper.to_array(init)
+    return None
+
+
+def _write_embeddings(directory: Path, manifest: dict) -> dict:
+    """Save the graphs' shared embedding table beside them and return the manifest naming it (unchanged when the
+    graphs have none, or it differs between them)."""
+    table = _embedding_table(directory / FP32)
+    if table is None:
+        return manifest
+    name, values = table
+    for variant in manifest["files"]:
+        if variant != FP32:
+            other = _embedding_table(directory / variant)
+            if other is None or other[0] != name or not np.array_equal(other[1], values):
+                return manifest
+    tmp = directory / f".{EMBEDDINGS}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(values, dtype=np.float32))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, directory / EMBEDDINGS)
+    out = dict(manifest, files=dict(manifest["files"]), shared_initializers={name: EMBEDDINGS})
+    out["files"][EMBEDDINGS] = {"sha256": _sha256(directory / EMBEDDINGS), "bytes": (directory / EMBEDDINGS).stat().st_size}
+    return out
+
+
+def _write_manifest(directory: Path, manifest: dict) -> None:
+    """Write manifest.json by renaming a complete file over it (a reader sees the old one or the new one)."""
+    tmp = directory / f".manifest.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    fd = os.open(str(tmp), os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    os.replace(tmp, directory / "manifest.json")
+
+
+def _share_embeddings(directory: Path, fingerprint: str) -> None:
+    """Give an export made before the embedding table was saved beside the graphs its table (writers only)."""
+    quick = read_onnx_manifest(directory, fingerprint, verify=False)
+    if quick is None or EMBEDDINGS in quick["files"]:
+        return
+    manifest = read_onnx_manifest(directory, fingerprint)  # the graphs the table is read from must be intact
+    if manifest is None:
+        return
+    updated = _write_embeddings(directory, manifest)
+    if updated is not manifest:
+        _write_manifest(directory, updated)
+
+
+def _try_share_embeddings(directory: Path, fingerprint: str) -> None:
+    """_share_embeddings, best effort: without the file the export still serves (each worker keeps its own table)."""
+    try:
+        _share_embeddings(directory, fingerprint)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not save the embedding table beside the ONNX export in %s (%s: %s)", directory,
+                    exc.__class__.__name__, exc)
+
+
 def _valid(directory: Path, fingerprint: str) -> bool:
     return read_onnx_manifest(directory, fingerprint, verify=False) is not None
 
@@ -127,6 +201,7 @@ def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool =
     """
     dest = onnx_dir(home, fingerprint)
     if _valid(dest, fingerprint):
+        _try_share_embeddings(dest, fingerprint)
         return dest
     source = _EXPORTED.get(fingerprint)
     if (source is None or not _valid(source, fingerprint)) and cache is not None:
@@ -136,6 +211,7 @@ def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool =
             _export_into(model_path, fingerprint, source, quantize)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if source is not None and read_onnx_manifest(source, fingerprint) is not None:
+        _try_share_embeddings(source, fingerprint)  # an older cached export: every home linked from it shares then
         tmp = dest.parent / f".tmp-{fingerprint}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
@@ -146,6 +222,7 @@ def export_onnx(model_path: Path, fingerprint: str, home: Path, quantize: bool =
                 except OSError:
                     shutil.copy2(source / f, tmp / f)
             _publish_dir(tmp, dest, fingerprint)
+            _try_share_embeddings(dest, fingerprint)
             return dest
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -205,6 +282,8 @@ def _export_into(model_path: Path, fingerprint: str, dest: Path, quantize: bool)
             "pooling": "mean", "normalize": True, "int8": "dynamic, per-channel, MatMul only",
             "files": {f: {"sha256": _sha256(tmp / f), "bytes": (tmp / f).stat().st_size} for f in files},
         }
+        manifest = _write_embeddings(tmp, manifest)
+        files = list(manifest["files"])
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         for f in (*files, "manifest.json"):
             fd = os.open(str(tmp / f), os.O_RDONLY)
@@ -265,7 +344,18 @@ class OnnxEncoder:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        return ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+        # the embedding table from a read-only memory map (checked with the export's other files): ONNX Runtime
+        # reads it in place, so every worker of the host shares one copy in the page cache
+        manifest = read_onnx_manifest(self.directory, self.fingerprint, verify=False) or {}
+        kept = []
+        for name, file in manifest.get("shared_initializers", {}).items():
+            table = np.load(self.directory / file, mmap_mode="r")
+            value = ort.OrtValue.ortvalue_from_numpy(table)
+            opts.add_initializer(name, value)
+            kept.append((table, value))
+        session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+        session.kb_shared_initializers = kept  # ONNX Runtime reads these buffers for as long as the session lives
+        return session
 
     @property
     def tokenizer(self):

@@ -94,11 +94,37 @@ def test_export_is_cached_under_the_home_with_checksums(built_kb_home, embedder)
 
     directory = onnx_dir(built_kb_home, embedder.fingerprint)
     manifest = read_onnx_manifest(directory, embedder.fingerprint)
-    assert manifest is not None and set(manifest["files"]) == {"model.onnx", "model.int8.onnx"}
+    assert manifest is not None and set(manifest["files"]) == {"model.onnx", "model.int8.onnx", "word_embeddings.npy"}
     assert read_onnx_manifest(directory, "another-model") is None
     before = (directory / "model.onnx").stat().st_mtime_ns
     assert export_onnx(embedder.path, embedder.fingerprint, built_kb_home) == directory
     assert (directory / "model.onnx").stat().st_mtime_ns == before  # reused, not exported again
+
+
+def test_workers_share_the_embedding_table_through_a_read_only_map(built_kb_home, tmp_path, embedder):
+    """The graphs' 47 MB word-piece table is read from a memory-mapped file (one copy per host), with the very
+    vectors the graph's own copy gives; an export made before the file existed still serves, and a writer adds it."""
+    from index import onnx_encoder as oe
+
+    home = tmp_path / "kb"
+    shutil.copytree(built_kb_home, home)
+    directory = oe.onnx_dir(home, embedder.fingerprint)
+    shared = oe.OnnxEncoder(embedder.path, directory, embedder.fingerprint, "int8", 1, 256)
+    kept = shared.session.kb_shared_initializers
+    assert len(kept) == 1 and isinstance(kept[0][0], np.memmap) and not kept[0][0].flags.writeable
+    # the same export as it was before the table was saved beside it
+    manifest = json.loads((directory / "manifest.json").read_text())
+    del manifest["files"]["word_embeddings.npy"], manifest["shared_initializers"]
+    (directory / "manifest.json").unlink()
+    (directory / "word_embeddings.npy").unlink()
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    oe._SHARED.clear()  # a new process
+    own = oe.OnnxEncoder(embedder.path, directory, embedder.fingerprint, "int8", 1, 256)
+    assert own.session.kb_shared_initializers == []
+    for s in SENTENCES:
+        assert np.array_equal(own.encode_query(s), shared.encode_query(s))
+    assert oe.export_onnx(embedder.path, embedder.fingerprint, home) == directory  # a writer upgrades it
+    assert "word_embeddings.npy" in oe.read_onnx_manifest(directory, embedder.fingerprint)["files"]
 
 
 def test_damaged_export_falls_back_to_torch(built_kb_home, tmp_path, embedder):
