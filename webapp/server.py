@@ -148,6 +148,28 @@ def make_gunicorn_app(settings: Settings, host: str, port: int, announce: Any = 
     return PracticePartnerServer()
 
 
+MALLOC_ARENAS = 2  # glibc's default is 8 per core; a second worker then holds ~11 MB less (BENCHMARKS.md)
+_M_ARENA_MAX = -8  # mallopt() parameter number, from glibc's malloc.h
+
+
+def limit_malloc_arenas(n: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas before the workers fork (they inherit it). A worker's threads (gthread, the keyword
+    leg, ONNX Runtime) each get an arena by default, and memory freed in one stays there. An operator's own
+    MALLOC_ARENA_MAX wins; elsewhere than glibc this does nothing. Returns whether the cap was set here."""
+    import ctypes
+    import ctypes.util
+    import os
+
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, int(n)))
+    except (OSError, AttributeError):
+        return False
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, announce: Any = None) -> None:
     """Run the web app under gunicorn until interrupted (used by `kb serve`); `announce` hears "ready"."""
+    limit_malloc_arenas()
     make_gunicorn_app(settings, host, port, announce).run()

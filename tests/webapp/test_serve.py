@@ -138,3 +138,15 @@ def test_commands_on_a_missing_kb_refuse_to_create_one(tmp_path):
         out, err = proc.communicate(timeout=60)
         assert proc.returncode == 1 and err.startswith("error: no knowledge base at"), (args, err)
         assert not home.exists()
+
+
+def test_malloc_arenas_are_capped_for_the_workers_unless_the_operator_set_them():
+    """In a child process (the cap lasts for the process): set on glibc, left alone when MALLOC_ARENA_MAX is set."""
+    code = "from webapp.server import limit_malloc_arenas; print(limit_malloc_arenas())"
+    root = str(Path(__file__).resolve().parents[2])
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    mine = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
+    assert mine.stdout.strip() == "True", mine.stderr
+    theirs = subprocess.run([sys.executable, "-c", code], cwd=root, env={**env, "MALLOC_ARENA_MAX": "4"},
+                            capture_output=True, text=True)
+    assert theirs.stdout.strip() == "False", theirs.stderr
