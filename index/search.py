@@ -1,7 +1,6 @@
 """Retrieval over one generation: keyword (FTS5/BM25), dense (FAISS) and their fusion, with filters inside."""
 from __future__ import annotations
 
-import heapq
 import os
 import re
 import threading
