@@ -42,7 +42,7 @@ class KBContext:
 
     def export_encoder(self) -> None:
         """Export the model to ONNX under the KB home once (writers call it; it needs torch)."""
-        from .onnx_encoder import export_onnx
+        from .onnx_export import export_onnx
 
         emb = self.embedder
         try:

@@ -56,13 +56,9 @@ def fts_query(query: str, vocab: Vocabulary | None) -> str:
 
 
 def minmax(leg: list[tuple[int, float]]) -> dict[int, float]:
-    """Scores of one leg mapped onto [0, 1] over its own candidates (all equal: 1)."""
-    if not leg:
-        return {}
-    lo, hi = min(s for _, s in leg), max(s for _, s in leg)
-    if hi <= lo:
-        return {i: 1.0 for i, _ in leg}
-    return {i: (s - lo) / (hi - lo) for i, s in leg}
+    """Scores of one leg mapped onto [0, 1] over its own candidates (all equal: 1), as fuse() computes them."""
+    ids, scores = _leg_arrays(leg)
+    return dict(zip(ids.tolist(), _minmax(scores).tolist()))
 
 
 _LEG_POOL: ThreadPoolExecutor | None = None

@@ -90,7 +90,8 @@ def test_token_counts_match_the_transformers_tokenizer(encoders):
 
 
 def test_export_is_cached_under_the_home_with_checksums(built_kb_home, embedder):
-    from index.onnx_encoder import export_onnx, onnx_dir, read_onnx_manifest
+    from index.onnx_encoder import onnx_dir, read_onnx_manifest
+    from index.onnx_export import export_onnx
 
     directory = onnx_dir(built_kb_home, embedder.fingerprint)
     manifest = read_onnx_manifest(directory, embedder.fingerprint)
@@ -105,6 +106,7 @@ def test_workers_share_the_embedding_table_through_a_read_only_map(built_kb_home
     """The graphs' 47 MB word-piece table is read from a memory-mapped file (one copy per host), with the very
     vectors the graph's own copy gives; an export made before the file existed still serves, and a writer adds it."""
     from index import onnx_encoder as oe
+    from index.onnx_export import export_onnx
 
     home = tmp_path / "kb"
     shutil.copytree(built_kb_home, home)
@@ -123,7 +125,7 @@ def test_workers_share_the_embedding_table_through_a_read_only_map(built_kb_home
     assert own.session.kb_shared_initializers == []
     for s in SENTENCES:
         assert np.array_equal(own.encode_query(s), shared.encode_query(s))
-    assert oe.export_onnx(embedder.path, embedder.fingerprint, home) == directory  # a writer upgrades it
+    assert export_onnx(embedder.path, embedder.fingerprint, home) == directory  # a writer upgrades it
     assert "word_embeddings.npy" in oe.read_onnx_manifest(directory, embedder.fingerprint)["files"]
 
 
